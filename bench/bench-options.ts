@@ -1,0 +1,103 @@
+import type { Policy, Strategy } from './report-schema.js'
+
+export const STRATEGIES: readonly Strategy[] = ['memory', 'redis', 'token', 'token-revocable']
+export const POLICIES: readonly Policy[] = ['sticky', 'round-robin', 'least-conn', 'hash']
+
+/** Everything a benchmark run needs; bench-main.ts builds it from flags over these defaults. */
+export interface BenchOptions {
+  strategies: Strategy[]
+  /** Instance counts to try, e.g. [2] or [1, 2, 4]. */
+  backends: number[]
+  /** Traffic levels: concurrent connections, each one distinct user. */
+  connections: number[]
+  /** Measured seconds per run. */
+  durationSec: number
+  /** Warm-up seconds per run (every user logs in), not measured. */
+  warmupSec: number
+  /** 'auto': memory → sticky, the others → round-robin. */
+  policy: 'auto' | Policy
+  /** Add memory + round-robin runs, which show sessions breaking without stickiness. */
+  controls: boolean
+  /** Repeated runs of each configuration (spread tells noise from change). */
+  repeat: number
+  /** Share (0..1) of authenticated requests that are PUT /api/preferences. */
+  writeRatio: number
+  /** scrypt N the bench seeds its users DB with (a low cost: logins are not what we measure). */
+  scryptN: number
+  /** Use this Redis instead of starting a private one (never flushed). */
+  redisUrl: string | undefined
+  /** Folder for the users DB (seeded once per cost and reused). */
+  dataDir: string
+  /** Folder the reports go under (reports/<timestamp>/). */
+  reportsDir: string
+  /** Per-request timeout of the load generator, seconds. */
+  timeoutSec: number
+}
+
+export const BENCH_DEFAULTS: BenchOptions = {
+  strategies: [...STRATEGIES],
+  backends: [2],
+  connections: [10, 50, 100, 200],
+  durationSec: 5,
+  warmupSec: 1.5,
+  policy: 'auto',
+  controls: true,
+  repeat: 1,
+  writeRatio: 0.05,
+  scryptN: 1024,
+  redisUrl: undefined,
+  dataDir: '.data',
+  reportsDir: 'reports',
+  timeoutSec: 10,
+}
+
+/** One planned run of the matrix. */
+export interface PlannedRun {
+  strategy: Strategy
+  policy: Policy
+  backends: number
+  connections: number
+  repeat: number
+  control: boolean
+}
+
+export function policyFor (strategy: Strategy, policy: BenchOptions['policy']): Policy {
+  if (policy !== 'auto') return policy
+  return strategy === 'memory' ? 'sticky' : 'round-robin'
+}
+
+/**
+ * The runs, grouped so that runs sharing a cluster (strategy, policy, backends)
+ * are adjacent: one cluster start serves all its traffic levels.
+ */
+export function planRuns (o: BenchOptions): PlannedRun[] {
+  const plan: PlannedRun[] = []
+  for (let repeat = 0; repeat < o.repeat; repeat++) {
+    for (const backends of o.backends) {
+      const groups: Array<{ strategy: Strategy, policy: Policy, control: boolean }> = o.strategies.map((strategy) => ({ strategy, policy: policyFor(strategy, o.policy), control: false }))
+      if (o.controls && o.strategies.includes('memory') && !groups.some((g) => g.strategy === 'memory' && g.policy === 'round-robin')) {
+        groups.push({ strategy: 'memory', policy: 'round-robin', control: true })
+      }
+      for (const g of groups) {
+        for (const connections of o.connections) plan.push({ ...g, backends, connections, repeat })
+      }
+    }
+  }
+  return plan
+}
+
+/** Seconds a plan should take: runs plus one cluster start per group (about 3 s here). */
+export function estimateSeconds (plan: PlannedRun[], o: BenchOptions): number {
+  let clusters = 0
+  let prev = ''
+  for (const r of plan) {
+    const k = `${r.repeat}/${r.strategy}/${r.policy}/${r.backends}`
+    if (k !== prev) clusters++
+    prev = k
+  }
+  return plan.length * (o.durationSec + o.warmupSec + 1) + clusters * 3 + 5
+}
+
+export function runKey (r: Pick<PlannedRun, 'strategy' | 'policy' | 'backends' | 'connections'>): string {
+  return `${r.strategy}/${r.policy}/b${r.backends}/c${r.connections}`
+}
