@@ -52,6 +52,8 @@ export interface LoadCounters {
   failedGets: number
   /** Distinct users who had to log in again at least once. */
   usersRelogged: number
+  /** Distinct users who were served by another instance than the one before, at least once. */
+  usersMoved: number
   /** Distinct users who saw a language other than the one they last set (needs verifyPreferences). */
   preferencesLost: number
 }
@@ -78,5 +80,5 @@ export type WorkerMessage =
   | { type: 'error', message: string }
 
 export function emptyCounters (): LoadCounters {
-  return { responses: 0, ok: 0, logins: 0, relogins: 0, writes: 0, status: {}, byInstance: {}, errors: 0, timeouts: 0, failedGets: 0, usersRelogged: 0, preferencesLost: 0 }
+  return { responses: 0, ok: 0, logins: 0, relogins: 0, writes: 0, status: {}, byInstance: {}, errors: 0, timeouts: 0, failedGets: 0, usersRelogged: 0, usersMoved: 0, preferencesLost: 0 }
 }

@@ -25,6 +25,7 @@ interface User {
   /** Language this user last set successfully; '' before any write. */
   language: string
   relogged: boolean
+  moved: boolean
   lostPreferences: boolean
   /** The instance that served this user last. */
   instance: string
@@ -114,7 +115,7 @@ function runPhase (config: LoadConfig, durationSec: number, measured: boolean): 
       const index = config.userOffset + 1 + (clientCount++ % config.connections)
       let user = users.get(index)
       if (user === undefined) {
-        user = { index, cookies: new Map(), accessToken: '', csrfToken: '', loggedIn: false, kind: 'login', language: '', relogged: false, lostPreferences: false, instance: '' }
+        user = { index, cookies: new Map(), accessToken: '', csrfToken: '', loggedIn: false, kind: 'login', language: '', relogged: false, moved: false, lostPreferences: false, instance: '' }
         users.set(index, user)
       }
       const u = user
@@ -147,6 +148,7 @@ function runPhase (config: LoadConfig, durationSec: number, measured: boolean): 
           parseSetCookies(u, headers)
           const served = header(headers, 'x-instance-id')
           if (served !== undefined) {
+            if (u.instance !== '' && u.instance !== served && !u.moved) { u.moved = true; counters.usersMoved++ }
             u.instance = served
             counters.byInstance[served] = (counters.byInstance[served] ?? 0) + 1
           }
