@@ -27,14 +27,14 @@ export class MemoryStore implements SessionStore {
 
   get size (): number { return this.#sessions.size }
 
-  async get (key: string): Promise<SessionData | undefined> {
+  async get (key: string, _maxAge?: number, _opts?: unknown): Promise<SessionData | undefined> {
     const e = this.#sessions.get(key)
     if (e === undefined) return undefined
     if (e.expiresAt <= this.#now()) { this.#remove(key); return undefined }
     return e.data
   }
 
-  async set (key: string, sess: SessionData, maxAge: number): Promise<void> {
+  async set (key: string, sess: SessionData, maxAge: number, _opts?: unknown): Promise<void> {
     this.#remove(key)
     // Store a copy: koa-session hands us its live object.
     this.#sessions.set(key, { data: { ...sess }, expiresAt: this.#now() + maxAge })
@@ -45,7 +45,7 @@ export class MemoryStore implements SessionStore {
     }
   }
 
-  async destroy (key: string): Promise<void> {
+  async destroy (key: string, _opts?: unknown): Promise<void> {
     this.#remove(key)
   }
 

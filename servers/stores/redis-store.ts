@@ -33,7 +33,7 @@ export class RedisStore implements SessionStore {
     this.#userPrefix = opts.userPrefix ?? 'user-sess:'
   }
 
-  async get (key: string): Promise<SessionData | undefined> {
+  async get (key: string, _maxAge?: number, _opts?: unknown): Promise<SessionData | undefined> {
     const raw = await storeCall(() => this.#client.get(this.#prefix + key))
     if (raw === null) return undefined
     try {
@@ -43,7 +43,7 @@ export class RedisStore implements SessionStore {
     }
   }
 
-  async set (key: string, sess: SessionData, maxAge: number): Promise<void> {
+  async set (key: string, sess: SessionData, maxAge: number, _opts?: unknown): Promise<void> {
     const ttl = Math.max(1, Math.ceil(maxAge))
     await storeCall(async () => {
       const ops: Array<Promise<unknown>> = [this.#client.set(this.#prefix + key, JSON.stringify(sess), 'PX', ttl)]
@@ -55,7 +55,7 @@ export class RedisStore implements SessionStore {
     })
   }
 
-  async destroy (key: string): Promise<void> {
+  async destroy (key: string, _opts?: unknown): Promise<void> {
     await storeCall(() => this.#client.del(this.#prefix + key))
   }
 

@@ -1,11 +1,11 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { languageField, readJsonBody, stringField } from '../../servers/body.js'
 import { HttpError } from '../../servers/errors.js'
 
 /** A real server that answers what readJsonBody made of the request. */
-async function bodyServer (t: Parameters<Parameters<typeof t.test>[1]>[0], limit: number): Promise<string> {
+async function bodyServer (t: Test, limit: number): Promise<string> {
   const server = http.createServer((req, res) => {
     readJsonBody(req, limit).then((body) => {
       res.setHeader('content-type', 'application/json')

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import { hashPassword, parseHash, verifyPassword } from '../../servers/password.js'
 import { demoCredentials, seedUsersDb, UsersDb } from '../../servers/users-db.js'
 
-function tempDir (t: Parameters<Parameters<typeof t.test>[1]>[0]): string {
+function tempDir (t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'sessionscale-db-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
