@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url'
 import type { LoadConfig, LoadCounters, LoadResult, ParentMessage, WorkerMessage } from './load-plan.js'
 
 const WORKER = fileURLToPath(new URL('./load-worker.ts', import.meta.url))
+// Resolved from here, not from the cwd: `sessionscale` may run from any folder.
+const TSX = import.meta.resolve('tsx')
 
 export interface LoadHooks {
   /** Called once every user has logged in (end of warm-up), before the measured phase starts. */
@@ -29,7 +31,7 @@ export interface LoadProcess {
 /** Start one load run in its own process. */
 export function startLoad (config: LoadConfig, hooks: LoadHooks = {}): LoadProcess {
   const child: ChildProcess = fork(WORKER, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', TSX],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const post = (msg: ParentMessage): void => { if (child.connected) child.send(msg) }

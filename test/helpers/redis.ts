@@ -28,3 +28,15 @@ export async function redisUrl (t: Test): Promise<string | undefined> {
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv
   return (await privateRedis(t))?.url
 }
+
+/**
+ * True when a Redis can be had (redis-server on PATH or REDIS_URL). Otherwise
+ * fails the test in CI and skips it, saying why, elsewhere.
+ */
+export function canHaveRedis (t: Test): boolean {
+  if (hasRedisServer() || (process.env['REDIS_URL'] ?? '') !== '') return true
+  const why = 'redis-server is not on PATH (apt-get install redis-server / brew install redis) and REDIS_URL is not set'
+  if (process.env['CI'] !== undefined) t.fail(why)
+  else void t.skip(why, async () => {})
+  return false
+}
