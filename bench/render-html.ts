@@ -59,7 +59,9 @@ const FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 /** A line chart over the measured connection counts, evenly spaced, with min..max bars for repeats. */
 function lineChart (c: LineChart): string {
-  const legendH = 20 * Math.ceil(c.series.length / 3)
+  // About 7 px per character at 12 px: long labels get two legend columns instead of three.
+  const perRow = Math.max(0, ...c.series.map((s) => s.label.length)) > 26 ? 2 : 3
+  const legendH = 20 * Math.ceil(c.series.length / perRow)
   const m = { top: 16 + legendH, right: 20, bottom: 48, left: 72 }
   const H = 300 + legendH
   const pw = W - m.left - m.right
@@ -97,8 +99,8 @@ function lineChart (c: LineChart): string {
     }
   }
   c.series.forEach((s, i) => {
-    const x = m.left + (i % 3) * (pw / 3)
-    const y = 14 + 20 * Math.floor(i / 3)
+    const x = m.left + (i % perRow) * (pw / perRow)
+    const y = 14 + 20 * Math.floor(i / perRow)
     const dash = s.dash === '' ? '' : ` stroke-dasharray="${s.dash}"`
     out.push(`<line x1="${n(x)}" x2="${n(x + 28)}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="2"${dash}/>`)
     out.push(marker(s.shape, x + 14, y, s.color, s.label))
@@ -148,7 +150,8 @@ function cpuChart (groups: RunGroup[]): string {
   const fit = (W - m.left - m.right - levels.length * levelGap) / Math.max(1, bars) - gap
   const barW = Math.max(26, Math.min(64, fit))
   const w = Math.max(W, m.left + m.right + levels.length * levelGap + bars * (barW + gap))
-  const h = 430
+  if (manyBackends) m.bottom += 14
+  const h = 300 + m.bottom
   const ph = h - m.top - m.bottom
   const ticks = niceTicks(Math.max(0, ...groups.map((g) => COMPONENTS.reduce((a, c) => a + g.cpuUsPerRequest[c].mean, 0))))
   const yMax = ticks[ticks.length - 1]!
@@ -178,8 +181,11 @@ function cpuChart (groups: RunGroup[]): string {
     }
     const l = levels[li]!
     const mid = (start + x - gap) / 2
-    out.push(`<text x="${n(mid)}" y="${h - 12}" text-anchor="middle" font-weight="600">${esc(`${l.connections} connections${manyBackends ? `, ${l.backends} backends` : ''}`)}</text>`)
-    out.push(`<line x1="${n(start - 4)}" x2="${n(x - gap + 4)}" y1="${h - 30}" y2="${h - 30}" stroke="#999"/>`)
+    // Backends on a line of their own, so narrow groups' labels do not run into each other.
+    const labelY = manyBackends ? h - 26 : h - 12
+    out.push(`<text x="${n(mid)}" y="${labelY}" text-anchor="middle" font-weight="600">${esc(`${l.connections} connections`)}</text>`)
+    if (manyBackends) out.push(`<text x="${n(mid)}" y="${h - 10}" text-anchor="middle">${esc(`${l.backends} backends`)}</text>`)
+    out.push(`<line x1="${n(start - 4)}" x2="${n(x - gap + 4)}" y1="${labelY - 18}" y2="${labelY - 18}" stroke="#999"/>`)
     x += levelGap - gap
   })
   out.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${m.top + ph}" stroke="#555"/>`)

@@ -106,7 +106,7 @@ export function findings (report: Report): string[] {
       out.push(`A shared Redis store reaches ${t.value.toFixed(2)}× memory's req/s at ${where} (target ${t.target}${verdict}).`)
     } else if (t.id === 'token-instance-cpu') {
       const more = t.value >= 0 ? `${fmtUs(t.value)} µs more` : `${fmtUs(-t.value)} µs less`
-      out.push(`The token instances spend ${more} CPU per request than the memory instances (target ${t.target}${verdict}).`)
+      out.push(`The token instances spend ${more} CPU per request than the memory instances at ${where} (target ${t.target}${verdict}).`)
     } else {
       const token = primaryGroup(groups, 'token', t.level)!
       const revocable = primaryGroup(groups, 'token-revocable', t.level)!
@@ -134,7 +134,7 @@ export function findings (report: Report): string[] {
   const flagged = report.runs.filter((r) => r.flags.length > 0)
   out.push(flagged.length === 0
     ? 'No run was flagged.'
-    : `${flagged.length} of ${report.runs.length} runs ${flagged.length === 1 ? 'was' : 'were'} flagged (${list(flagged.map((r) => `${r.key} repeat ${r.repeat}: ${r.flags.join(', ')}`))}); see Flags.`)
+    : `${flagged.length} of ${report.runs.length} runs ${flagged.length === 1 ? 'was' : 'were'} flagged (${flagged.map((r) => `${r.key} repeat ${r.repeat}: ${r.flags.join(', ')}`).join('; ')}); see Flags.`)
   return out
 }
 
