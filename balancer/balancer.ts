@@ -119,6 +119,8 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
     ex.attempts++
     const b = policy.pick(ex, pool)
     if (b === undefined) {
+      // On a retry with nowhere left to go, the failure the client should see is the last upstream one.
+      if (ex.lastError !== undefined) { answerLocal(ex, ex.lastError); return }
       answerLocal(ex, new NoBackendError(pool.backends.length === 0 ? 'no backends configured' : 'no backend available (all down, draining or tried)'))
       return
     }
@@ -233,6 +235,7 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
     const retry = shouldRetry({ error, method: req.method, replayable: ex.replayable, responseStarted: res.headersSent, attempts: ex.attempts, maxAttempts: o.maxAttempts })
     log.debug({ backend: b.id, code: error.code, cause: (err as { code?: string }).code, retry }, 'upstream attempt failed')
     if (retry) {
+      ex.lastError = error
       b.retries++
       totals.retries++
       ;(ex.tried ??= []).push(b)

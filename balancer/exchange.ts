@@ -4,6 +4,7 @@
  */
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Backend } from './pool.js'
+import type { BalancerError } from './errors.js'
 import type { Affinity, PickContext } from './policies/policy.js'
 
 /**
@@ -44,6 +45,8 @@ export class Exchange implements PickContext {
   clientConnection: string | undefined = undefined
   timer: NodeJS.Timeout | undefined = undefined
   sentAt = 0
+  /** Failure of the previous attempt, answered when a retry finds no backend. */
+  lastError: BalancerError | undefined = undefined
 
   constructor (req: IncomingMessage, res: ServerResponse) {
     this.req = req
