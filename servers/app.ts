@@ -100,7 +100,13 @@ export function mountApp (app: Koa, o: { id: string, strategy: AuthStrategy, rou
   app.on('error', (err: unknown) => o.logger.error({ err }, 'koa error'))
 
   // The one error-handling middleware: every failure becomes {error:{code,message}}, never a stack.
+  // Per-request lines only at debug: benchmarks run at info and pay nothing for them.
+  const debug = o.logger.isLevelEnabled('debug')
   app.use(async (ctx, next) => {
+    if (debug) {
+      const started = process.hrtime.bigint()
+      ctx.res.once('finish', () => o.logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request'))
+    }
     ctx.set('x-instance-id', o.id)
     if (o.isClosing()) ctx.set('Connection', 'close')
     try {
@@ -154,14 +160,29 @@ export async function startServer (options: ServerOptions): Promise<RunningServe
   // Unknown users are verified against this so they cost the same time as wrong passwords.
   const dummyHash = await hashPassword(randomBytes(16).toString('hex'), { N: dbN ?? scryptN })
 
-  let draining = false
-  let closing = false
   const app = new Koa({ proxy: o.trustProxy })
   const strategy = createStrategy(o.strategy, {
     app, users, logger, secret: o.secret, redisUrl: o.redisUrl,
     redisCommandTimeoutMs: SERVER_DEFAULTS.redisCommandTimeoutMs, redisRetryMs: SERVER_DEFAULTS.redisRetryMs,
     accessTtlS: o.accessTtlS, refreshTtlS: o.refreshTtlS, sessionMaxAgeMs: o.sessionMaxAgeMs, defaultLanguage: SERVER_DEFAULTS.defaultLanguage,
   })
+  try {
+    return await listen(o, { app, strategy, users, logger, dummyHash, scryptN })
+  } catch (err) {
+    // A port in use or the like: release Redis and the DB so the process can exit.
+    await strategy.close().catch(() => {})
+    users.close()
+    throw err
+  }
+}
+
+async function listen (
+  o: Resolved,
+  d: { app: Koa, strategy: AuthStrategy, users: UsersDb, logger: Logger, dummyHash: string, scryptN: number },
+): Promise<RunningServer> {
+  const { app, strategy, users, logger, dummyHash, scryptN } = d
+  let draining = false
+  let closing = false
   await strategy.ready()
   const routes = createRoutes({
     id: o.id, strategy, users, logger, dummyHash, scryptN, bodyLimitBytes: o.bodyLimitBytes,

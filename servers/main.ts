@@ -79,11 +79,10 @@ export async function run (argv: string[]): Promise<number> {
     setTimeout(() => {
       srv.close().then(() => {
         srv.logger.info('stopped')
-        srv.logger.flush()
-        process.exit(0)
+        srv.logger.flush(() => process.exit(0))
       }, (err: unknown) => {
         srv.logger.error({ err }, 'close failed')
-        process.exit(1)
+        srv.logger.flush(() => process.exit(1))
       })
     }, drainMs)
   }

@@ -26,7 +26,6 @@ export function createRedisClient (opts: RedisClientOptions): Redis {
     enableOfflineQueue: false,
     connectTimeout: Math.max(1000, opts.commandTimeoutMs * 2),
     retryStrategy: () => opts.retryMs,
-    lazyConnect: false,
   })
   // Log transitions only: while Redis is down ioredis emits an error per reconnect attempt.
   let up = true
