@@ -10,7 +10,11 @@ export type Role = 'admin' | 'user'
 /** What the API and tokens say about a user: never the hash, never an email. */
 export interface PublicUser { id: number, username: string, role: Role }
 
-export interface UserRow extends PublicUser { passwordHash: string }
+export interface UserRow extends PublicUser {
+  passwordHash: string
+  /** When the password last changed (ms since epoch; 0 = never): refresh tokens issued before it are refused. */
+  passwordChangedAt: number
+}
 
 /** Demo user i (1..N): `user${i}` / `demo-${i}`. The bench imports this; keep the names. */
 export function demoCredentials (i: number): { username: string, password: string } {
@@ -25,7 +29,8 @@ CREATE TABLE IF NOT EXISTS users (
   id INTEGER PRIMARY KEY,
   username TEXT NOT NULL UNIQUE,
   password_hash TEXT NOT NULL,
-  role TEXT NOT NULL CHECK (role IN ('admin', 'user'))
+  role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+  password_changed_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `
@@ -40,9 +45,27 @@ function openDatabase (path: string, readonly = false): Database.Database {
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.exec(SCHEMA)
+    migrate(db)
   }
   return db
 }
+
+/** Bring a DB made by an older version up to date (several processes may race here). */
+function migrate (db: Database.Database): void {
+  const cols = (db.pragma('table_info(users)') as Array<{ name: string }>).map((c) => c.name)
+  if (!cols.includes('password_changed_at')) {
+    try {
+      db.exec('ALTER TABLE users ADD COLUMN password_changed_at INTEGER NOT NULL DEFAULT 0')
+    } catch (err) {
+      if (!/duplicate column/i.test((err as Error).message)) throw err
+    }
+  }
+}
+
+type Row = { id: number, username: string, role: Role, password_hash: string, password_changed_at: number }
+const toUser = (r: Row | undefined): UserRow | undefined => r === undefined
+  ? undefined
+  : { id: r.id, username: r.username, role: r.role, passwordHash: r.password_hash, passwordChangedAt: r.password_changed_at }
 
 /**
  * The users table, opened once per process. Lookups are prepared statements;
@@ -52,29 +75,27 @@ function openDatabase (path: string, readonly = false): Database.Database {
 export class UsersDb {
   readonly path: string
   readonly #db: Database.Database
-  readonly #byName: Database.Statement<[string], { id: number, username: string, role: Role, password_hash: string }>
-  readonly #byId: Database.Statement<[number], { id: number, username: string, role: Role, password_hash: string }>
-  readonly #setHash: Database.Statement<[string, number]>
+  readonly #byName: Database.Statement<[string], Row>
+  readonly #byId: Database.Statement<[number], Row>
+  readonly #setHash: Database.Statement<[string, number, number]>
   readonly #count: Database.Statement<[], { n: number }>
   readonly #names = new Map<number, string>()
 
   constructor (path: string) {
     this.path = path
     this.#db = openDatabase(path)
-    this.#byName = this.#db.prepare('SELECT id, username, role, password_hash FROM users WHERE username = ?')
-    this.#byId = this.#db.prepare('SELECT id, username, role, password_hash FROM users WHERE id = ?')
-    this.#setHash = this.#db.prepare('UPDATE users SET password_hash = ? WHERE id = ?')
+    this.#byName = this.#db.prepare('SELECT id, username, role, password_hash, password_changed_at FROM users WHERE username = ?')
+    this.#byId = this.#db.prepare('SELECT id, username, role, password_hash, password_changed_at FROM users WHERE id = ?')
+    this.#setHash = this.#db.prepare('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?')
     this.#count = this.#db.prepare('SELECT count(*) AS n FROM users')
   }
 
   findByUsername (username: string): UserRow | undefined {
-    const r = this.#byName.get(username)
-    return r === undefined ? undefined : { id: r.id, username: r.username, role: r.role, passwordHash: r.password_hash }
+    return toUser(this.#byName.get(username))
   }
 
   findById (id: number): UserRow | undefined {
-    const r = this.#byId.get(id)
-    return r === undefined ? undefined : { id: r.id, username: r.username, role: r.role, passwordHash: r.password_hash }
+    return toUser(this.#byId.get(id))
   }
 
   /** Username of a user id, cached in-process (usernames are immutable here). */
@@ -90,8 +111,9 @@ export class UsersDb {
     return name
   }
 
-  setPasswordHash (id: number, hash: string): void {
-    this.#setHash.run(hash, id)
+  /** Store a new hash and stamp the change time (`changedAt` ms, default now). */
+  setPasswordHash (id: number, hash: string, changedAt = Date.now()): void {
+    this.#setHash.run(hash, changedAt, id)
   }
 
   count (): number {
@@ -110,7 +132,7 @@ export interface SeedOptions {
   users: number
   /** scrypt N for the seeded hashes. Default 2^15. Benchmarks use a small N such as 1024. */
   scryptN?: number
-  /** Concurrent scrypt calls (libuv pool). Default: available parallelism, at least 2. */
+  /** Concurrent scrypt calls (libuv pool, 4 threads by default). Default: available parallelism, at least 4. */
   concurrency?: number
 }
 
@@ -157,7 +179,7 @@ export async function seedUsersDb (opts: SeedOptions): Promise<SeedResult> {
         .map((r) => r.username),
     )
     const todo = wanted.filter((u) => !have.has(u.username))
-    const concurrency = opts.concurrency ?? Math.max(2, availableParallelism())
+    const concurrency = opts.concurrency ?? Math.max(4, availableParallelism())
     const hashed = await mapPool(todo, concurrency, async (u) => ({ ...u, hash: await hashPassword(u.password, params) }))
     const upsert = db.prepare(
       'INSERT INTO users (username, password_hash, role) VALUES (?, ?, ?) ' +

@@ -88,9 +88,10 @@ export function createTokenStrategy (deps: StrategyDeps, opts: TokenStrategyOpti
       const c = signer.verify(refreshToken, 'refresh')
       if (opts.checkRevoked !== undefined) await opts.checkRevoked(c)
       if (!await opts.ledger.use(c.jti!, c.exp)) throw new TokenError('ERR_TOKEN_REVOKED')
-      // Re-read the user: a deleted user or a changed role shows up here at the latest.
+      // Re-read the user: a deleted user, a changed role or a changed password shows up here at the latest.
       const row = users.findById(c.sub)
       if (row === undefined) throw unauthenticated('user no longer exists')
+      if (Math.round(c.iat * 1000) < row.passwordChangedAt) throw new TokenError('ERR_TOKEN_REVOKED')
       const user = { id: row.id, username: row.username, role: row.role }
       return { user, ...issue(user, c.lang) }
     },
@@ -101,9 +102,13 @@ export function createTokenStrategy (deps: StrategyDeps, opts: TokenStrategyOpti
 
     async revokeOthers (_ctx, p) {
       if (opts.revokeUser === undefined) {
+        // Refresh reads the users DB anyway, so refresh tokens issued before the change are refused
+        // there (the caller's too: it gets a new pair). Access tokens cannot be reached.
         return {
           revokedOthers: false,
-          note: `stateless tokens cannot be revoked before they expire: other devices keep access for up to ${deps.accessTtlS} s and can refresh for up to ${deps.refreshTtlS} s`,
+          refreshTokensRevoked: true,
+          note: `stateless access tokens cannot be revoked before they expire: other devices keep access for up to ${deps.accessTtlS} s (their refresh tokens are refused)`,
+          ...issue(p.user, p.language),
         }
       }
       await opts.revokeUser(p.user.id)

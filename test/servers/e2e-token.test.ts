@@ -154,7 +154,14 @@ for (const strategy of ['token', 'token-revocable'] as const) {
       if (strategy === 'token') {
         t.equal(r.body.revokedOthers, false)
         t.match(r.body.note, /cannot/)
-        t.equal(otherMe.status, 200, 'other devices keep their tokens until expiry')
+        t.equal(otherMe.status, 200, 'other devices keep their access tokens until expiry')
+        t.equal(r.body.refreshTokensRevoked, true)
+        const otherRefresh = await c.req('POST', '/auth/refresh', { json: { refreshToken: other.refreshToken } })
+        t.equal(otherRefresh.status, 401, 'but their refresh tokens are refused (refresh reads the users DB)')
+        t.equal(otherRefresh.body.error.code, 'ERR_TOKEN_REVOKED')
+        const oldOwn = await c.req('POST', '/auth/refresh', { json: { refreshToken: mine.refreshToken } })
+        t.equal(oldOwn.status, 401, 'the caller\'s old refresh token too')
+        t.equal((await c.req('POST', '/auth/refresh', { json: { refreshToken: r.body.refreshToken } })).status, 200, 'the caller got a new pair')
       } else {
         t.equal(r.body.revokedOthers, true)
         t.equal(otherMe.status, 401)

@@ -63,8 +63,10 @@ t.test('seeding creates users, an admin, WAL mode, and is idempotent', async (t)
   t.equal(db.usernameOf(u.id), 'user3')
   t.equal(db.findById(u.id)?.username, 'user3')
   t.equal(db.findByUsername('nobody'), undefined)
-  db.setPasswordHash(u.id, await hashPassword('changed-pw', { N: 1024 }))
+  t.equal(u.passwordChangedAt, 0, 'never changed')
+  db.setPasswordHash(u.id, await hashPassword('changed-pw', { N: 1024 }), 12345)
   t.equal(await verifyPassword('changed-pw', db.findById(u.id)!.passwordHash), true)
+  t.equal(db.findById(u.id)!.passwordChangedAt, 12345, 'the change is stamped')
 })
 
 t.test('two processes worth of handles can use the same file', async (t) => {
@@ -81,4 +83,15 @@ t.test('seeding hundreds of users at low cost in one call', async (t) => {
   const path = join(tempDir(t), 'users.db')
   const r = await seedUsersDb({ path, users: 500, scryptN: 1024 })
   t.equal(r.users, 500)
+})
+
+t.test('a DB from before password_changed_at is migrated on open', async (t) => {
+  const path = join(tempDir(t), 'old.db')
+  const raw = new Database(path)
+  raw.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, role TEXT NOT NULL)")
+  raw.prepare('INSERT INTO users (username, password_hash, role) VALUES (?, ?, ?)').run('old', 'scrypt$1024$8$1$x$y', 'user')
+  raw.close()
+  const db = new UsersDb(path)
+  t.teardown(() => db.close())
+  t.equal(db.findByUsername('old')?.passwordChangedAt, 0)
 })
