@@ -61,7 +61,7 @@ export interface BalancerOptions {
   hashLoadFactor?: number
   /** Virtual nodes per backend on the hash ring. Default 160. */
   hashVnodes?: number
-  /** Session cookie the hash policy keys on. Default 'koa.sess'. */
+  /** Session cookie(s) the hash policy keys on, comma-separated, first present wins. Default 'koa.sess,sid'. */
   hashCookie?: string
   /** pino log level. Default 'info'. */
   logLevel?: string
@@ -90,7 +90,7 @@ export const DEFAULTS = {
   closeGrace: 10_000,
   hashLoadFactor: 1.25,
   hashVnodes: 160,
-  hashCookie: 'koa.sess',
+  hashCookie: 'koa.sess,sid',
   logLevel: 'info',
 } as const
 

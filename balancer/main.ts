@@ -23,6 +23,7 @@ const FLAGS = {
   fall: { type: 'string', help: 'consecutive failed checks to take a backend down', def: String(DEFAULTS.fall) },
   'connect-timeout': { type: 'string', help: 'upstream connect timeout, ms (then 502, retried elsewhere)', def: String(DEFAULTS.connectTimeout) },
   timeout: { type: 'string', help: 'upstream response timeout, ms (then 504)', def: String(DEFAULTS.timeout) },
+  'hash-cookie': { type: 'string', help: 'session cookie(s) the hash policy keys on, comma-separated (then Authorization, then client address)', def: DEFAULTS.hashCookie },
   'log-level': { type: 'string', help: 'pino log level (debug logs every rebound and failed attempt)', def: DEFAULTS.logLevel },
   help: { type: 'boolean', short: 'h', help: 'show this help', def: '' },
 } as const
@@ -92,6 +93,7 @@ export async function run (argv: string[]): Promise<number | undefined> {
     fall: int('fall', str('fall'), 1),
     connectTimeout: int('connect-timeout', str('connect-timeout'), 1),
     timeout: int('timeout', str('timeout'), 1),
+    hashCookie: str('hash-cookie'),
     logLevel: str('log-level'),
   })
   process.stdout.write(JSON.stringify({

@@ -1,8 +1,8 @@
 /**
  * Consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam 2018,
- * https://arxiv.org/abs/1608.01350). Key: the session cookie (`koa.sess` by
- * default), else the Authorization header, else the client address. Each
- * backend owns `vnodes` points on a 32-bit ring; a key goes to the first
+ * https://arxiv.org/abs/1608.01350). Key: the first session cookie present
+ * (`koa.sess`, koa-session's default, or `sid`, the name servers/ uses),
+ * else the Authorization header, else the client address. Each backend owns `vnodes` points on a 32-bit ring; a key goes to the first
  * backend clockwise that is up and holds fewer than
  * ceil(loadFactor × (inFlight + 1) / upBackends) requests. Adding or removing
  * one of N backends moves about 1/N of the keys.
@@ -87,12 +87,15 @@ export function boundedCapacity (totalInFlight: number, upCount: number, loadFac
 
 export function consistentHash (opts: { cookieName: string, vnodes: number, loadFactor: number }): Policy {
   let ring: HashRing | undefined
+  const names = opts.cookieName.split(',').map((n) => n.trim()).filter(Boolean)
   return {
     name: 'hash',
     pick (ctx, pool) {
       // The pool replaces its backends array on add/remove: rebuild only then.
       if (ring === undefined || ring.backends !== pool.backends) ring = new HashRing(pool.backends, opts.vnodes)
-      const key = readCookie(ctx.headers.cookie, opts.cookieName) ?? ctx.headers.authorization ?? ctx.remoteAddress ?? ''
+      let key: string | undefined
+      for (let i = 0; i < names.length && key === undefined; i++) key = readCookie(ctx.headers.cookie, names[i]!)
+      key ??= ctx.headers.authorization ?? ctx.remoteAddress ?? ''
       let up = 0
       let total = 0
       for (const b of pool.backends) { total += b.inFlight; if (available(b, ctx)) up++ }
