@@ -102,6 +102,7 @@ export function mountApp (app: Koa, o: { id: string, strategy: AuthStrategy, rou
   // The one error-handling middleware: every failure becomes {error:{code,message}}, never a stack.
   // Per-request lines only at debug: benchmarks run at info and pay nothing for them.
   const debug = o.logger.isLevelEnabled('debug')
+  const failureLog = new RateLimitedLog(o.logger)
   app.use(async (ctx, next) => {
     if (debug) {
       const started = process.hrtime.bigint()
@@ -112,13 +113,12 @@ export function mountApp (app: Koa, o: { id: string, strategy: AuthStrategy, rou
     try {
       await next()
     } catch (err) {
-      let e: HttpError
-      if (err instanceof HttpError) {
-        e = err
-        if (e.status >= 500) o.logger.warn({ code: e.code, cause: (e.cause as Error | undefined)?.message, path: ctx.path }, 'request failed')
-      } else {
-        o.logger.error({ err, method: ctx.method, path: ctx.path }, 'unhandled error')
-        e = new HttpError(500, 'ERR_INTERNAL', 'internal error')
+      const e = toHttpError(err)
+      if (e.status >= 500) {
+        // A Redis outage fails every request: one line per second, not one per request.
+        failureLog.note(() => e.code === 'ERR_INTERNAL'
+          ? o.logger.error({ err, method: ctx.method, path: ctx.path }, 'unhandled error')
+          : o.logger.warn({ code: e.code, cause: (e.cause as Error | undefined)?.message, path: ctx.path }, 'request failed'))
       }
       if (ctx.headerSent || !ctx.writable) return
       // Like koa's ctx.onerror: drop what the failed handler set (e.g. a Set-Cookie), keep ours.
@@ -132,6 +132,31 @@ export function mountApp (app: Koa, o: { id: string, strategy: AuthStrategy, rou
   })
   app.use(o.routes.dispatch)
   return app
+}
+
+/** Our errors as they are; 4xx errors from koa or its deps (http-errors) keep their status; anything else is a 500 without details. */
+function toHttpError (err: unknown): HttpError {
+  if (err instanceof HttpError) return err
+  const e = err as { status?: unknown, expose?: unknown, message?: unknown }
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new HttpError(e.status, 'ERR_BAD_REQUEST', e.expose === true && typeof e.message === 'string' ? e.message : 'bad request', { cause: err })
+  }
+  return new HttpError(500, 'ERR_INTERNAL', 'internal error', { cause: err })
+}
+
+/** Logs the first failure of each second and how many were suppressed since. */
+class RateLimitedLog {
+  #windowStart = 0
+  #suppressed = 0
+  constructor (readonly logger: Logger) {}
+  note (log: () => void): void {
+    const now = Date.now()
+    if (now - this.#windowStart < 1000) { this.#suppressed++; return }
+    if (this.#suppressed > 0) this.logger.warn({ suppressed: this.#suppressed }, 'similar failures not logged')
+    this.#windowStart = now
+    this.#suppressed = 0
+    log()
+  }
 }
 
 /** The scrypt cost of the seeded users (read from one stored hash), for a dummy hash with the same timing. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { badJson, bodyTooLarge, unsupportedMediaType, validation } from './errors.js'
+import { badJson, bodyTooLarge, HttpError, unsupportedMediaType, validation } from './errors.js'
 
 /** Past this many bytes we stop draining an oversized body and drop the connection. */
 const DRAIN_CAP = 1024 * 1024
@@ -40,11 +40,12 @@ export async function readJsonBody (req: IncomingMessage, limit: number): Promis
       chunks.push(chunk)
     }
     const onEnd = (): void => { cleanup(); resolve() }
-    const onError = (err: Error): void => { cleanup(); reject(err) }
+    // The client went away: nobody reads the answer, but it must not count as a 500.
+    const onError = (err: Error): void => { cleanup(); reject(new HttpError(400, 'ERR_ABORTED', 'request body could not be read', { cause: err })) }
     const cleanup = (): void => {
       req.off('data', onData); req.off('end', onEnd); req.off('error', onError); req.off('aborted', onAborted)
     }
-    const onAborted = (): void => { cleanup(); reject(new Error('request aborted')) }
+    const onAborted = (): void => { cleanup(); reject(new HttpError(400, 'ERR_ABORTED', 'request aborted')) }
     req.on('data', onData)
     req.once('end', onEnd)
     req.once('error', onError)

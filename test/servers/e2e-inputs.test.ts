@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLI_PATH } from '../../bench/service.js'
 import { demoCredentials } from '../../servers/users-db.js'
+import { run as serverMain } from '../../servers/main.js'
+import { run as seedMain } from '../../servers/seed-main.js'
 import { Client, seededDb, startInstance } from './_helpers.js'
 
 t.test('bad input through real HTTP', async (t) => {
@@ -100,15 +102,26 @@ t.test('CLI: --help, bad flags, seed summary', async (t) => {
   }
   t.match(help.stdout, /default: 3000/)
   const badPort = run(['server', '--strategy', 'memory', '--port', 'abc'])
-  t.equal(badPort.status, 2)
+  t.equal(badPort.status, 2, 'a usage error exits 2')
   t.match(badPort.stderr, /--port/)
   t.notMatch(badPort.stderr, '    at ')
-  const badStrategy = run(['server', '--strategy', 'cookies'])
-  t.equal(badStrategy.status, 2)
-  t.match(badStrategy.stderr, /--strategy/)
-  const badCost = run(['seed', '--scrypt-cost', '1000'])
-  t.equal(badCost.status, 2)
-  t.match(badCost.stderr, /--scrypt-cost/)
+  // The rest in-process (each spawn costs a second of CPU): every bad flag is a UsageError naming it.
+  for (const [args, flag] of [
+    [['--strategy', 'cookies'], '--strategy'],
+    [[], '--strategy'],
+    [['--strategy', 'memory', '--nope'], '--nope'],
+    [['--strategy', 'memory', '--port', '70000'], '--port'],
+    [['--strategy', 'memory', '--drain-ms', '-1'], '--drain-ms'],
+    [['--strategy', 'memory', '--scrypt-cost', '1000'], '--scrypt-cost'],
+    [['--strategy', 'memory', '--redis-url', 'localhost:6379'], '--redis-url'],
+    [['--strategy', 'memory', '--secret', 'short'], '--secret'],
+    [['--strategy', 'memory', '--id', 'has space'], '--id'],
+    [['--strategy', 'memory', '--log-level', 'loud'], '--log-level'],
+  ] as const) {
+    await t.rejects(serverMain([...args]), { code: 'ERR_USAGE', exitCode: 2, message: new RegExp(flag) }, `server ${args.join(' ')}`)
+  }
+  await t.rejects(seedMain(['--scrypt-cost', '1000']), { code: 'ERR_USAGE', message: /--scrypt-cost/ })
+  await t.rejects(seedMain(['--users', 'many']), { code: 'ERR_USAGE', message: /--users/ })
 
   const dir = mkdtempSync(join(tmpdir(), 'sessionscale-seed-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
