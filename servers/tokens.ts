@@ -81,8 +81,10 @@ export class TokenSigner {
     if (header === undefined) throw new TokenError('ERR_TOKEN_MALFORMED')
     // Pinned: `none`, HS384, RS256 (key confusion) … are all refused before any crypto.
     if (header['alg'] !== 'HS256') throw new TokenError('ERR_TOKEN_ALGORITHM')
-    const sig = Buffer.from(s, 'base64url')
-    const expected = this.#mac(`${h}.${p}`)
+    // Compare the canonical encoding, not decoded bytes: base64url decoding ignores stray
+    // characters and spare bits, so several strings would otherwise pass for one signature.
+    const sig = Buffer.from(s, 'latin1')
+    const expected = Buffer.from(this.#mac(`${h}.${p}`).toString('base64url'), 'latin1')
     if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) throw new TokenError('ERR_TOKEN_SIGNATURE')
     const c = parseJson(p)
     if (c === undefined || typeof c['sub'] !== 'number' || typeof c['exp'] !== 'number' || typeof c['iat'] !== 'number' ||

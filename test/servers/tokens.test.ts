@@ -40,6 +40,11 @@ t.test('each failure has its own code', async (t) => {
   t.equal(code(() => signer.verify(`${b64({ typ: 'JWT' })}.${p}.${s}`, 'access')), 'ERR_TOKEN_ALGORITHM', 'no alg')
   const flipped = (s[0] === 'A' ? 'B' : 'A') + s.slice(1)
   t.equal(code(() => signer.verify(`${h}.${p}.${flipped}`, 'access')), 'ERR_TOKEN_SIGNATURE', 'changed signature')
+  const last = s.at(-1)!
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const twin = alphabet[alphabet.indexOf(last) ^ 1]!
+  t.equal(code(() => signer.verify(`${h}.${p}.${s.slice(0, -1)}${twin}`, 'access')), 'ERR_TOKEN_SIGNATURE', 'a non-canonical encoding of the same bytes')
+  t.equal(code(() => signer.verify(`${h}.${p}.${s}=`, 'access')), 'ERR_TOKEN_SIGNATURE', 'padding added')
   t.equal(code(() => signer.verify(`${h}.${b64({ ...claims, role: 'admin', iat: 1, exp: 9e9 })}.${s}`, 'access')), 'ERR_TOKEN_SIGNATURE', 'changed payload')
   const other = new TokenSigner({ secret: 'another-secret-5678' }).sign(claims, 900).token
   t.equal(code(() => signer.verify(other, 'access')), 'ERR_TOKEN_SIGNATURE', 'another key')
