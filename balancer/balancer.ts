@@ -120,7 +120,8 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
     const b = policy.pick(ex, pool)
     if (b === undefined) {
       // On a retry with nowhere left to go, the failure the client should see is the last upstream one.
-      if (ex.lastError !== undefined) { answerLocal(ex, ex.lastError); return }
+      // (Unless no attempt ever reached a backend: then they are all down, which is a 503.)
+      if (ex.lastError !== undefined && !(ex.lastError instanceof UpstreamConnectError)) { answerLocal(ex, ex.lastError); return }
       answerLocal(ex, new NoBackendError(pool.backends.length === 0 ? 'no backends configured' : 'no backend available (all down, draining or tried)'))
       return
     }

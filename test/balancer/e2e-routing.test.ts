@@ -1,6 +1,7 @@
 // End to end: balancer process + backend processes; what a user sees.
 import t from 'tap'
-import { getJson, lbCookie, spawnBackend, startBalancerProcess } from './fixtures/cluster.js'
+import http from 'node:http'
+import { getJson, lbCookie, quickGet, spawnBackend, startBalancerProcess } from './fixtures/cluster.js'
 
 interface Status { backends: Array<{ id: string, state: string, requests: number, rebounds: number }>, totals: { rebounds: number } }
 
@@ -12,18 +13,17 @@ t.test('routing through a real balancer process', async (t) => {
 
   await t.test('stickiness: 20 users × 1000 requests each stay on their backend', async (t) => {
     const users = Array.from({ length: 20 }, (_, i) => i)
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 20 })
+    t.teardown(() => agent.destroy())
     const results = await Promise.all(users.map(async () => {
       let cookie: string | undefined
       let first: string | undefined
       let moved = 0
       let failed = 0
       for (let i = 0; i < 1000; i++) {
-        const res = await fetch(`${lb.url}/api/me`, { headers: cookie === undefined ? {} : { cookie: `lb=${cookie}` } })
-        await res.arrayBuffer()
+        const res = await quickGet(agent, `${lb.url}/api/me`, cookie === undefined ? undefined : `lb=${cookie}`)
         if (res.status !== 200) failed++
-        const id = res.headers.get('x-instance-id')!
-        if (i === 0) { first = id; cookie = lbCookie(res) } else if (id !== first) moved++
-        if (i > 0 && lbCookie(res) !== undefined) moved++
+        if (i === 0) { first = res.instance; cookie = res.lb } else if (res.instance !== first || res.lb !== undefined) moved++
       }
       return { first, moved, failed, cookie }
     }))
@@ -75,6 +75,22 @@ t.test('routing through a real balancer process', async (t) => {
       if (fresh.headers.get('x-instance-id') === 's1') { t.fail('new user sent to a draining backend'); break }
     }
     t.equal((await getJson<{ state: string }>(`${lb.adminUrl}/_lb/backends/s1/enable`, { method: 'POST' })).body.state, 'up')
+  })
+
+  await t.test('a backend whose /healthz says draining gets no new users, then comes back', async (t) => {
+    const events: string[] = []
+    await getJson(`${s2.url}/_test/health/draining`, { method: 'POST' })
+    for (let i = 0; i < 50 && (await status()).backends.find((b) => b.id === 's2')?.state !== 'draining'; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    t.equal((await status()).backends.find((b) => b.id === 's2')?.state, 'draining')
+    for (let i = 0; i < 10; i++) {
+      const fresh = await fetch(`${lb.url}/x`)
+      await fresh.arrayBuffer()
+      events.push(fresh.headers.get('x-instance-id')!)
+    }
+    t.same([...new Set(events)], ['s1'], 'new users only on s1')
+    await getJson(`${s2.url}/_test/health/ok`, { method: 'POST' })
+    for (let i = 0; i < 50 && (await status()).backends.find((b) => b.id === 's2')?.state !== 'up'; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    t.equal((await status()).backends.find((b) => b.id === 's2')?.state, 'up')
   })
 
   await t.test('add and remove backends on the admin API', async (t) => {
