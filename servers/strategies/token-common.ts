@@ -116,6 +116,9 @@ export function createTokenStrategy (deps: StrategyDeps, opts: TokenStrategyOpti
       return { revokedOthers: true, scope: 'all', ...issue(p.user, p.language) }
     },
 
+    // Only the access token is re-issued (the API contract): the refresh token still carries the
+    // language of login, so a later refresh reverts it. The state lives in the client's tokens —
+    // that is the price of having no server-side session.
     async setLanguage (_ctx, p, language) {
       const access = signer.sign({ sub: p.user.id, role: p.user.role, lang: language, use: 'access' }, deps.accessTtlS)
       return { language, accessToken: access.token, expiresIn: deps.accessTtlS }
