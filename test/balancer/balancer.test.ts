@@ -1,0 +1,74 @@
+// In-process startBalancer(): events, passive/active health transitions, close().
+import t from 'tap'
+import http from 'node:http'
+import { once } from 'node:events'
+import { pino } from 'pino'
+import { startBalancer, resolveOptions, type ReboundEvent } from '../../balancer/balancer.js'
+import type { BackendEvent } from '../../balancer/pool.js'
+import { startTestBackend } from './fixtures/backend.js'
+import { lbCookie } from './fixtures/cluster.js'
+
+const silent = pino({ level: 'silent' })
+
+t.test('options are checked when built, naming the field', async (t) => {
+  t.throws(() => resolveOptions({ backends: [], policy: 'nope' as never }), /policy must be one of/)
+  t.throws(() => resolveOptions({ backends: [], rise: 0 }), /rise must be an integer >= 1/)
+  t.throws(() => resolveOptions({ backends: [], hashLoadFactor: 0.5 }), /hashLoadFactor/)
+  t.equal(resolveOptions({ backends: [] }).secretGenerated, true)
+  t.equal(resolveOptions({ backends: [], secret: 'x' }).secret, 'x')
+  await t.rejects(startBalancer({ backends: [{ id: 'bad id', url: 'http://127.0.0.1:1' }], logger: silent }), { code: 'ERR_BAD_REQUEST' })
+})
+
+t.test('events: passive down, rebound, active up', async (t) => {
+  const s1 = await startTestBackend('s1')
+  const s2 = await startTestBackend('s2')
+  t.teardown(() => s2.close())
+  const port1 = Number(new URL(s1.url).port)
+  const lb = await startBalancer({ backends: [{ id: 's1', url: s1.url }, { id: 's2', url: s2.url }], secret: 'k', healthInterval: 100, healthFastInterval: 50, rise: 2, logger: silent })
+  t.teardown(() => lb.close())
+  const events: string[] = []
+  for (const e of ['backend:up', 'backend:down', 'backend:draining']) lb.events.on(e, (ev: BackendEvent) => events.push(`${e}:${ev.id}`))
+  const rebounds: ReboundEvent[] = []
+  lb.events.on('affinity:rebound', (e: ReboundEvent) => rebounds.push(e))
+
+  const s1Cookie = `lb=${lb.pool.get('s1')!.cookie}`
+  const before = await fetch(`${lb.url}/x`, { headers: { cookie: s1Cookie } })
+  t.equal(before.headers.get('x-instance-id'), 's1')
+  await before.text()
+
+  await s1.close()
+  const after = await fetch(`${lb.url}/x`, { headers: { cookie: s1Cookie } })
+  t.equal(after.status, 200, 'retried on s2')
+  t.equal(after.headers.get('x-instance-id'), 's2')
+  t.ok(lbCookie(after)?.startsWith('s2.'), 're-pinned')
+  await after.text()
+  t.ok(events.includes('backend:down:s1'))
+  t.match(rebounds, [{ from: 's1', to: 's2' }])
+
+  const s1again = await startTestBackend('s1', port1)
+  t.teardown(() => s1again.close())
+  const [ev] = await once(lb.events, 'backend:up') as [BackendEvent]
+  t.match(ev, { id: 's1', state: 'up', previous: 'down' })
+  const back = await fetch(`${lb.url}/x`, { headers: { cookie: s1Cookie } })
+  t.equal(back.headers.get('x-instance-id'), 's1', 'pinned users return once it is up')
+  await back.text()
+  t.equal(lb.pool.get('s1')!.inFlight + lb.pool.get('s2')!.inFlight, 0)
+})
+
+t.test('close() finishes in-flight requests and closes idle keep-alive connections', async (t) => {
+  const s1 = await startTestBackend('s1')
+  t.teardown(() => s1.close())
+  const lb = await startBalancer({ backends: [{ url: s1.url }], secret: 'k', logger: silent })
+  const agent = new http.Agent({ keepAlive: true })
+  t.teardown(() => agent.destroy())
+  const idle = await new Promise<number>((resolve) => http.get(`${lb.url}/x`, { agent }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)) }))
+  t.equal(idle, 200)
+  const slow = fetch(`${lb.url}/slow?ms=300`)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const closed = lb.close()
+  const res = await slow
+  t.equal(res.status, 200)
+  await res.text()
+  await closed
+  t.pass('closed with an idle keep-alive client connection open')
+})
