@@ -6,7 +6,7 @@
  * (autocannon overallRate, in its own process). Only the forwarder's CPU is
  * measured (/proc/<pid>/stat). Prints a table and one JSON line.
  *
- *   node --import tsx bench/balancer-overhead.ts [--rate 3000] [--duration 10] [--connections 20]
+ *   node --import tsx bench/balancer-overhead.ts [--rate 3000] [--duration 10] [--connections 20] [--rounds 2]
  *
  * The same file runs the helper processes: `--role backend|bare|http-proxy|load`.
  */
@@ -124,12 +124,13 @@ async function main (argv: string[]): Promise<void> {
     args: argv,
     options: {
       role: { type: 'string' }, url: { type: 'string' }, target: { type: 'string', multiple: true }, cookie: { type: 'string', multiple: true },
-      rate: { type: 'string', default: '3000' }, duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '20' },
+      rate: { type: 'string', default: '3000' }, rounds: { type: 'string', default: '2' }, duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '20' },
     },
   })
   const rate = Number(values.rate)
   const duration = Number(values.duration)
   const connections = Number(values.connections)
+  const rounds = Math.max(1, Number(values.rounds))
   switch (values.role) {
     case 'backend': return roleBackend()
     case 'bare': return roleBare(values.target ?? [])
@@ -153,20 +154,33 @@ async function main (argv: string[]): Promise<void> {
     const lb = await startService(['balancer', '--secret', SECRET, '--backend', `s1=${backends[0]!.url}`, '--backend', `s2=${backends[1]!.url}`, '--policy', 'sticky'])
     children.push(lb.child)
     const o = { rate, duration, connections, cookies: [] as string[] }
-    const rows: Row[] = []
-    rows.push(await measure('a bare node:http forwarder', bare.url, bare.pid, o))
-    rows.push(await measure('b balancer (sticky)', lb.url, lb.pid, { ...o, cookies: [`lb=${signAffinity(SECRET, 's1')}`, `lb=${signAffinity(SECRET, 's2')}`] }))
-    rows.push(await measure('c plain http-proxy + agent', plain.url, plain.pid, o))
+    const subjects = [
+      { name: 'a bare node:http forwarder', url: bare.url, pid: bare.pid, o },
+      { name: 'b balancer (sticky)', url: lb.url, pid: lb.pid, o: { ...o, cookies: [`lb=${signAffinity(SECRET, 's1')}`, `lb=${signAffinity(SECRET, 's2')}`] } },
+      { name: 'c plain http-proxy + agent', url: plain.url, pid: plain.pid, o },
+    ]
+    // Rounds in alternating order; each forwarder keeps its lowest CPU/request,
+    // the figure least disturbed by other work on a shared machine.
+    const best = new Map<string, Row>()
+    for (let round = 0; round < rounds; round++) {
+      for (const s of round % 2 === 0 ? subjects : [...subjects].reverse()) {
+        const row = await measure(s.name, s.url, s.pid, s.o)
+        process.stderr.write(`round ${round + 1}: ${s.name}: ${row.cpuUsPerReq.toFixed(1)} µs/req\n`)
+        const prev = best.get(s.name)
+        if (prev === undefined || row.cpuUsPerReq < prev.cpuUsPerReq) best.set(s.name, row)
+      }
+    }
+    const rows = subjects.map((s) => best.get(s.name)!)
     const [a, b, c] = rows as [Row, Row, Row]
     const w = Math.max(...rows.map((r) => r.name.length))
-    process.stdout.write(`\nforwarder CPU per request at ${rate} req/s, ${connections} connections, ${duration} s (load avg ${loadavg()[0]!.toFixed(2)})\n`)
+    process.stdout.write(`\nforwarder CPU per request at ${rate} req/s, ${connections} connections, ${duration} s, best of ${rounds} rounds (load avg ${loadavg()[0]!.toFixed(2)})\n`)
     process.stdout.write(`${'forwarder'.padEnd(w)}  µs CPU/req  req/s    p50 ms  p99 ms  non2xx  errors\n`)
     for (const r of rows) {
       process.stdout.write(`${r.name.padEnd(w)}  ${r.cpuUsPerReq.toFixed(1).padStart(10)}  ${r.rps.toFixed(0).padStart(6)}  ${String(r.p50).padStart(7)}  ${String(r.p99).padStart(6)}  ${String(r.non2xx).padStart(6)}  ${String(r.errors).padStart(6)}\n`)
     }
     const ratio = b.cpuUsPerReq / a.cpuUsPerReq
     process.stdout.write(`ratio b/a = ${ratio.toFixed(2)}× (target <= 1.2×), c/a = ${(c.cpuUsPerReq / a.cpuUsPerReq).toFixed(2)}×\n`)
-    process.stdout.write(JSON.stringify({ event: 'balancer-overhead', rate, connections, duration, loadavg: loadavg()[0], results: { bare: a, balancer: b, httpProxy: c }, ratio, ratioHttpProxy: c.cpuUsPerReq / a.cpuUsPerReq }) + '\n')
+    process.stdout.write(JSON.stringify({ event: 'balancer-overhead', rate, connections, duration, rounds, loadavg: loadavg()[0], results: { bare: a, balancer: b, httpProxy: c }, ratio, ratioHttpProxy: c.cpuUsPerReq / a.cpuUsPerReq }) + '\n')
     await lb.stop()
   } finally {
     stopAll()
