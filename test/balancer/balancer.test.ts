@@ -72,3 +72,33 @@ t.test('close() finishes in-flight requests and closes idle keep-alive connectio
   await closed
   t.pass('closed with an idle keep-alive client connection open')
 })
+
+t.test('connect timeout: the request never reached the backend, so it goes to another one', async (t) => {
+  // A listener whose accept queue is full and whose process never accepts: SYNs are dropped, connects hang.
+  const { spawn } = await import('node:child_process')
+  const net = await import('node:net')
+  const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port); setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30000), 50) })"], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const [line] = await once(child.stdout!, 'data') as [Buffer]
+  const holePort = Number(String(line).trim())
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const fillers = Array.from({ length: 4 }, () => net.connect(holePort, '127.0.0.1').on('error', () => {}))
+  t.teardown(() => { for (const f of fillers) f.destroy() })
+  await new Promise((resolve) => setTimeout(resolve, 200))
+
+  const s2 = await startTestBackend('s2')
+  t.teardown(() => s2.close())
+  const hole = `http://127.0.0.1:${holePort}`
+  const lb = await startBalancer({ backends: [{ id: 's1', url: hole }, { id: 's2', url: s2.url }], policy: 'round-robin', secret: 'k', connectTimeout: 300, healthInterval: 60_000, logger: silent })
+  t.teardown(() => lb.close())
+  const started = performance.now()
+  const res = await fetch(`${lb.url}/post`, { method: 'POST', body: 'x' })
+  t.equal(res.status, 200, 'answered by s2')
+  t.equal(res.headers.get('x-instance-id'), 's2')
+  await res.text()
+  const took = performance.now() - started
+  t.ok(took >= 250 && took < 3000, `after the connect timeout (${Math.round(took)} ms)`)
+  t.equal(lb.pool.get('s1')!.state, 'down', 'marked down passively')
+  t.equal(lb.pool.get('s1')!.failures, 1)
+  t.equal(s2.stats.posts, 1, 'the POST was retried: it never reached s1')
+})
