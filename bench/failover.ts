@@ -166,6 +166,9 @@ export async function runFailover (o: FailoverOptions, hooks: FailoverHooks = {}
   let cluster: Cluster | undefined
   let load: LoadProcess | undefined
   const timers: NodeJS.Timeout[] = []
+  // Faults and restarts run beside the load; the summary waits for them.
+  const actions: Array<Promise<void>> = []
+  let poller: NodeJS.Timeout | undefined
   const abort = (): void => { load?.kill() }
   hooks.signal?.addEventListener('abort', abort)
   try {
@@ -271,7 +274,6 @@ export async function runFailover (o: FailoverOptions, hooks: FailoverHooks = {}
       }
     }
 
-    let poller: NodeJS.Timeout | undefined
     load = startLoad({
       url: c.url, auth: o.strategy.startsWith('token') ? 'token' : 'cookie', connections: o.connections, userOffset: 0,
       warmupSec: 1.5, durationSec: o.durationSec, writeRatio: o.writeRatio, timeoutSec: 5, tickMs: o.tickMs, verifyPreferences: true,
@@ -281,9 +283,9 @@ export async function runFailover (o: FailoverOptions, hooks: FailoverHooks = {}
         t0 = Date.now()
         event(`load started: ${o.connections} users`)
         poller = setInterval(() => { void pollStatus() }, Math.min(250, o.tickMs))
-        timers.push(setTimeout(() => { void fault().catch((err: Error) => event(`fault failed: ${err.message}`)) }, o.atSec * 1000))
+        timers.push(setTimeout(() => { actions.push(fault().catch((err: Error) => event(`fault failed: ${err.message}`))) }, o.atSec * 1000))
         if (o.scenario !== 'balancer-restart') {
-          timers.push(setTimeout(() => { void recover().catch((err: Error) => event(`restart failed: ${err.message}`)) }, o.restartAtSec * 1000))
+          timers.push(setTimeout(() => { actions.push(recover().catch((err: Error) => event(`restart failed: ${err.message}`))) }, o.restartAtSec * 1000))
         }
       },
       onTick: (tick) => {
@@ -307,11 +309,12 @@ export async function runFailover (o: FailoverOptions, hooks: FailoverHooks = {}
     try {
       result = await load.result
     } finally {
-      if (poller !== undefined) clearInterval(poller)
       for (const t of timers) clearTimeout(t)
     }
-    await pollStatus()
     event('load finished')
+    await Promise.all(actions)
+    if (poller !== undefined) clearInterval(poller)
+    await pollStatus()
     if (o.scenario === 'redis-restart') unavailable503 = result.status['503'] ?? 0
     if (failuresOf(result) > lastFailures && faultAt >= 0) lastFailureAt = result.durationSec
 
@@ -351,6 +354,7 @@ export async function runFailover (o: FailoverOptions, hooks: FailoverHooks = {}
   } finally {
     hooks.signal?.removeEventListener('abort', abort)
     for (const t of timers) clearTimeout(t)
+    if (poller !== undefined) clearInterval(poller)
     load?.kill()
     await cluster?.close()
     await redis?.close()
@@ -363,7 +367,12 @@ export function verdictOf (s: FailoverSummary): string {
   const failed = s.failed.total
   const what = s.scenario === 'kill' ? `killing ${s.target}` : s.scenario === 'drain' ? `draining ${s.target}` : s.scenario === 'redis-restart' ? `restarting Redis${s.redisPersist ? ' (with an append-only file)' : ' (no persistence)'}` : 'restarting the balancer'
   const lostText = lost === 0 ? 'no user lost a session' : `${lost} user${lost === 1 ? '' : 's'} lost their session and logged in again${s.usersPinnedToTarget > 0 && s.scenario !== 'redis-restart' ? ` (${s.usersPinnedToTarget} were pinned to ${s.target})` : ''}`
-  const failText = failed === 0 ? 'no request failed' : `${failed} request${failed === 1 ? '' : 's'} failed (${s.failed.fivexx} 5xx, ${s.failed.connectionErrors} connection errors, ${s.failed.timeouts} timeouts)`
+  const parts: string[] = []
+  if (s.failed.fivexx > 0) parts.push(`${s.failed.fivexx} request${s.failed.fivexx === 1 ? '' : 's'} answered 5xx${s.unavailable503 > 0 ? ` (${s.unavailable503} of them fast 503s while Redis was down)` : ''}`)
+  // A refused connection is an attempt, not a request: autocannon retries at once while nothing listens.
+  if (s.failed.connectionErrors > 0) parts.push(`${s.failed.connectionErrors} connection attempt${s.failed.connectionErrors === 1 ? '' : 's'} failed`)
+  if (s.failed.timeouts > 0) parts.push(`${s.failed.timeouts} request${s.failed.timeouts === 1 ? '' : 's'} timed out`)
+  const failText = failed === 0 ? 'no request failed' : parts.join(', ')
   let why = ''
   if (s.strategy === 'memory' && lost > 0) why = ': in-memory sessions die with their instance, stickiness cannot save them'
   else if (s.strategy === 'memory' && lost === 0 && s.scenario === 'balancer-restart') why = ': the signed affinity cookie kept every user on its instance'
