@@ -85,21 +85,25 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
   }
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.maxSockets, timeout: o.keepAliveIdle, scheduling: 'lifo' })
-  const proxy = httpProxy.createProxyServer({ agent, xfwd: false, ws: false })
+  // selfHandleResponse: we write status + headers in one writeHead (http-proxy's outgoing passes
+  // call setHeader once per header and rewrite Connection); see onProxyRes.
+  const proxy = httpProxy.createProxyServer({ agent, xfwd: false, ws: false, selfHandleResponse: true })
   // Safety net: every proxy.web() call passes its own callback, but http-proxy throws on an 'error' without listener.
   proxy.on('error', (err, req, res) => { onProxyError(err, req, res as ServerResponse, undefined) })
   proxy.on('proxyReq', onProxyReq)
   proxy.on('proxyRes', onProxyRes)
 
-  // Per-backend pre-built proxy options for the common body-less request.
+  // Per-backend pre-built proxy options for the common body-less origin-form request.
+  // `toProxy` makes http-proxy forward req.url as is instead of url.parse()-ing it on
+  // every request; only safe for origin-form targets ("/path?query"), hence the check.
   const emptyOpts = new WeakMap<Backend, httpProxy.ServerOptions>()
-  const proxyOptions = (b: Backend, body: Replay | undefined): httpProxy.ServerOptions => {
-    if (body === EMPTY_BODY) {
+  const proxyOptions = (b: Backend, body: Replay | undefined, originForm: boolean): httpProxy.ServerOptions => {
+    if (body === EMPTY_BODY && originForm) {
       let po = emptyOpts.get(b)
-      if (po === undefined) { po = { target: b.target as httpProxy.ProxyTargetUrl, buffer: EMPTY_BODY } as unknown as httpProxy.ServerOptions; emptyOpts.set(b, po) }
+      if (po === undefined) { po = { target: b.target, buffer: EMPTY_BODY, toProxy: true } as unknown as httpProxy.ServerOptions; emptyOpts.set(b, po) }
       return po
     }
-    return { target: b.target as httpProxy.ProxyTargetUrl, buffer: body } as unknown as httpProxy.ServerOptions
+    return { target: b.target, buffer: body, toProxy: originForm } as unknown as httpProxy.ServerOptions
   }
 
   function release (ex: Exchange): void {
@@ -139,7 +143,7 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
     ex.responded = false
     ex.proxyReq = undefined
     ex.sentAt = performance.now()
-    proxy.web(ex.req, ex.res, proxyOptions(b, ex.body), onProxyError as httpProxy.ErrorCallback)
+    proxy.web(ex.req, ex.res, proxyOptions(b, ex.body, ex.req.url?.charCodeAt(0) === 47), onProxyError as httpProxy.ErrorCallback)
   }
 
   function onProxyReq (proxyReq: ClientRequest, req: IncomingMessage): void {
@@ -193,13 +197,27 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
       const prev = proxyRes.headers['set-cookie']
       proxyRes.headers['set-cookie'] = prev === undefined ? [cookie] : [...prev, cookie]
     }
-    // Hop-by-hop: the backend's keep-alive terms are not ours (Node sets our own).
-    if (proxyRes.headers['keep-alive'] !== undefined) delete proxyRes.headers['keep-alive']
-    if (proxyRes.headers.connection !== undefined) delete proxyRes.headers.connection
-    // http-proxy's setConnection pass copies the client's Connection header onto the response.
-    if (ex.clientConnection !== undefined) req.headers.connection = ex.clientConnection
+    // Hop-by-hop headers are the backend's terms with us: Node sets the client side's own
+    // Connection/Keep-Alive and framing (chunked for HTTP/1.1, close-delimited for 1.0).
+    const h = proxyRes.headers
+    if (h.connection !== undefined) delete h.connection
+    if (h['keep-alive'] !== undefined) delete h['keep-alive']
+    if (h['transfer-encoding'] !== undefined) delete h['transfer-encoding']
+    const res = ex.res
+    try {
+      const message = proxyRes.statusMessage
+      if (message !== undefined && message !== '') res.writeHead(status, message, h)
+      else res.writeHead(status, h)
+    } catch (err) {
+      // A header Node refuses to send (invalid characters): the backend's answer is unusable.
+      proxyRes.resume()
+      for (const name of res.getHeaderNames()) res.removeHeader(name)
+      answerError(res, classifyError(err, { connected: true, responded: true }, b.id))
+      return
+    }
     ;(proxyRes as IncomingMessage & { [kExchange]?: Exchange })[kExchange] = ex
     proxyRes.once('close', onUpstreamResClose)
+    proxyRes.pipe(res)
   }
 
   /** The backend broke off mid-body: the pipe would leave the client waiting, so cut it. */
@@ -277,7 +295,7 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
     ;(req as unknown as Record<symbol, Exchange>)[kExchange] = ex
     ;(res as unknown as Record<symbol, Exchange>)[kExchange] = ex
     res.on('close', onResClose)
-    ex.clientConnection = forwardHeaders(req.headers, ex.remoteAddress, ex.encrypted)
+    forwardHeaders(req.headers, ex.remoteAddress, ex.encrypted)
     const h = req.headers
     if (h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0')) {
       ex.body = EMPTY_BODY

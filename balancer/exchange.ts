@@ -42,7 +42,6 @@ export class Exchange implements PickContext {
   /** Final answer given (response finished, error answered or client gone). */
   settled = false
   clientGone = false
-  clientConnection: string | undefined = undefined
   timer: NodeJS.Timeout | undefined = undefined
   sentAt = 0
   /** Failure of the previous attempt, answered when a retry finds no backend. */

@@ -12,8 +12,8 @@ import { BadGatewayError, BalancerError, UpstreamConnectError, UpstreamTimeoutEr
  * Also drops hop-by-hop headers that would break the upstream keep-alive
  * (`Connection`, `Keep-Alive`, `Proxy-Connection`), `Expect` (Node answers
  * 100-continue to the client itself) and a client-sent `x-affinity`.
- * Mutates `headers`; returns the client's Connection header so the response
- * side can honour it.
+ * Mutates `headers`; returns the client's Connection header (Node's server has
+ * already taken its keep-alive decision from it).
  */
 export function forwardHeaders (headers: IncomingHttpHeaders, remoteAddress: string | undefined, encrypted: boolean): string | undefined {
   const connection = headers.connection
