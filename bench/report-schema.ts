@@ -57,8 +57,12 @@ export interface RunResult {
   peakRssBytes: ByComponent<number>
   /** Redis commands per request (INFO commandstats delta); null when the run uses no Redis. */
   redis: { commandsPerRequest: number, commands: Record<string, number> } | null
-  /** Memory held per 1,000 sessions/users logged in; null when not measured. */
-  memoryPer1000Sessions: { bytes: number, source: 'redis used_memory' | 'instance rss' } | null
+  /**
+   * Memory held per 1,000 sessions: Redis used_memory growth over the warm-up logins
+   * (redis), or the memory store's heap per session measured in the bench process
+   * (memory); null where the server keeps no per-user state (token strategies).
+   */
+  memoryPer1000Sessions: { bytes: number, source: 'redis used_memory' | 'memory store heap' } | null
   /** Share (0..1) of the machine's CPU used by processes other than ours during the run. */
   otherLoad: number
   /** Warnings about this run, e.g. 'load-generator-above-balancer', 'machine-busy', 'errors'. */

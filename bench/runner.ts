@@ -7,6 +7,7 @@ import { startCluster, type Cluster } from './cluster.js'
 import { startLoad, type LoadProcess } from './load.js'
 import type { LoadResult } from './load-plan.js'
 import { machineFacts, versionsOf } from './machine.js'
+import { memoryStoreBytesPer1000 } from './session-memory.js'
 import { sampleMachine, sampleProcess, type MachineSample } from './proc-stat.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 import { commandDelta, RedisStatsReader, type RedisStats } from './redis-stats.js'
@@ -36,6 +37,8 @@ interface BenchEnv {
   stats: RedisStatsReader | undefined
   usersDb: string
   secret: string
+  /** Heap per 1,000 memory-store sessions, measured once per bench. */
+  memoryStoreBytesPer1000: number | undefined
 }
 
 /** Run the whole matrix and return the report data (nothing printed here). */
@@ -56,7 +59,7 @@ export async function runBench (o: BenchOptions, plan: PlannedRun[], hooks: Benc
     hooks.onInfo?.(`seeding ${usersNeeded} users (scrypt N=${o.scryptN}) in ${usersDb}`)
     const seeded = await seedUsersDb({ path: usersDb, users: usersNeeded, scryptN: o.scryptN })
 
-    const env: BenchEnv = { redisUrl: o.redisUrl, redis: undefined, stats: undefined, usersDb, secret: randomBytes(24).toString('base64url') }
+    const env: BenchEnv = { redisUrl: o.redisUrl, redis: undefined, stats: undefined, usersDb, secret: randomBytes(24).toString('base64url'), memoryStoreBytesPer1000: undefined }
     if (needRedis && env.redisUrl === undefined) {
       hooks.onInfo?.('starting a private redis-server')
       env.redis = await startRedisServer()
@@ -67,6 +70,7 @@ export async function runBench (o: BenchOptions, plan: PlannedRun[], hooks: Benc
       env.stats = new RedisStatsReader(env.redisUrl)
       cleanups.push(() => env.stats!.close())
     }
+    if (plan.some((r) => r.strategy === 'memory')) env.memoryStoreBytesPer1000 = await memoryStoreBytesPer1000()
     const versions = versionsOf()
     if (env.stats !== undefined) versions['redis-server'] = await env.stats.version()
 
@@ -145,7 +149,6 @@ async function measureRun (o: BenchOptions, run: PlannedRun, cluster: Cluster, e
   const instancesRss = (): number => cluster.pids().instances.reduce((sum, pid) => sum + (sampleProcess(pid)?.rssBytes ?? 0), 0)
 
   const redisBeforeWarm = await readRedis()
-  const rssBeforeWarm = instancesRss()
   let redisStart: RedisStats | undefined
   let memoryPer1000: RunResult['memoryPer1000Sessions'] = null
   let cpu0: CpuSnapshot | undefined
@@ -187,8 +190,8 @@ async function measureRun (o: BenchOptions, run: PlannedRun, cluster: Cluster, e
       redisStart = await readRedis()
       if (run.strategy === 'redis' && redisBeforeWarm !== undefined && redisStart !== undefined) {
         memoryPer1000 = { bytes: Math.round(((redisStart.usedMemory - redisBeforeWarm.usedMemory) / users) * 1000), source: 'redis used_memory' }
-      } else if (run.strategy === 'memory' && !run.control) {
-        memoryPer1000 = { bytes: Math.round(((instancesRss() - rssBeforeWarm) / users) * 1000), source: 'instance rss' }
+      } else if (run.strategy === 'memory' && env.memoryStoreBytesPer1000 !== undefined) {
+        memoryPer1000 = { bytes: env.memoryStoreBytesPer1000, source: 'memory store heap' }
       }
       machine0 = sampleMachine()
       cpu0 = snapshot()
