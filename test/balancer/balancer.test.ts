@@ -102,3 +102,34 @@ t.test('connect timeout: the request never reached the backend, so it goes to an
   t.equal(lb.pool.get('s1')!.failures, 1)
   t.equal(s2.stats.posts, 1, 'the POST was retried: it never reached s1')
 })
+
+t.test('responses: status line, repeated headers, backend cookies kept, chunked bodies, hop-by-hop dropped', async (t) => {
+  const backend = http.createServer((req, res) => {
+    if (req.url === '/chunked') {
+      res.writeHead(201, 'Made', { 'x-instance-id': 'c', 'set-cookie': ['sid=abc; HttpOnly', 'sid.sig=def'] })
+      res.write('a'.repeat(1000))
+      setTimeout(() => res.end('b'.repeat(1000)), 10)
+      return
+    }
+    res.writeHead(200, { 'content-length': 2, 'keep-alive': 'timeout=65', connection: 'keep-alive' })
+    res.end('ok')
+  })
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { backend.closeAllConnections(); backend.close() })
+  const lb = await startBalancer({ backends: [{ id: 'c', url: `http://127.0.0.1:${(backend.address() as { port: number }).port}` }], secret: 'k', logger: silent })
+  t.teardown(() => lb.close())
+
+  const res = await new Promise<http.IncomingMessage & { text: string }>((resolve) => http.get(`${lb.url}/chunked`, (r) => {
+    let text = ''
+    r.setEncoding('utf8').on('data', (c: string) => { text += c }).on('end', () => resolve(Object.assign(r, { text })))
+  }))
+  t.equal(res.statusCode, 201)
+  t.equal(res.statusMessage, 'Made')
+  t.equal(res.headers['transfer-encoding'], 'chunked')
+  t.equal(res.text, 'a'.repeat(1000) + 'b'.repeat(1000))
+  t.same(res.headers['set-cookie'], ['sid=abc; HttpOnly', 'sid.sig=def', `lb=${lb.pool.get('c')!.cookie}; Path=/; HttpOnly; SameSite=Lax`], 'backend cookies kept, affinity cookie appended')
+
+  const plain = await fetch(`${lb.url}/plain`)
+  t.equal(await plain.text(), 'ok')
+  t.not(plain.headers.get('keep-alive'), 'timeout=65', "the backend's keep-alive terms are not passed on")
+})
