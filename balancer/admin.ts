@@ -21,7 +21,7 @@ export interface BackendStatus {
   failures: number
   retries: number
   rebounds: number
-  /** Affinity cookies issued pinning users here (new users and rebounds to here). */
+  /** Estimated users pinned here: cookies issued for it minus users re-pinned away (upper bound). */
   pinned: number
 }
 
@@ -32,7 +32,7 @@ export interface StatusBody {
 }
 
 export function backendStatus (b: Backend): BackendStatus {
-  return { id: b.id, url: b.url, state: b.state, inFlight: b.inFlight, requests: b.requests, failures: b.failures, retries: b.retries, rebounds: b.rebounds, pinned: b.pinsIssued }
+  return { id: b.id, url: b.url, state: b.state, inFlight: b.inFlight, requests: b.requests, failures: b.failures, retries: b.retries, rebounds: b.rebounds, pinned: b.pinned }
 }
 
 export function statusBody (policy: string, pool: Pool, totals: { rebounds: number, localErrors: number }): StatusBody {

@@ -133,6 +133,9 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
       ex.req.headers['x-affinity'] = 'rebound'
       totals.rebounds++
       b.rebounds++
+      // The user leaves the backend its cookie named (pinned estimate; see admin.ts).
+      const from = ex.reboundFrom === undefined ? undefined : pool.get(ex.reboundFrom)
+      if (from !== undefined && from.pinned > 0 && ex.reboundReason !== 'tampered') from.pinned--
       const e: ReboundEvent = { from: ex.reboundFrom, to: b.id, reason: ex.reboundReason ?? 'unknown' }
       pool.emit('affinity:rebound', e)
       log.debug({ event: 'affinity:rebound', ...e }, 'affinity rebound')
@@ -192,7 +195,7 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
     b.statusCounts.set(status, (b.statusCounts.get(status) ?? 0) + 1)
     pool.noteStatus(b, status)
     if (isSticky && (ex.affinity === 'new' || ex.affinity === 'rebound')) {
-      b.pinsIssued++
+      b.pinned++
       const cookie = affinitySetCookie(o.cookieName, b.cookie, ex.encrypted)
       const prev = proxyRes.headers['set-cookie']
       proxyRes.headers['set-cookie'] = prev === undefined ? [cookie] : [...prev, cookie]

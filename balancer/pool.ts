@@ -53,8 +53,12 @@ export class Backend {
   failures = 0
   retries = 0
   rebounds = 0
-  /** Affinity cookies issued that pin a client here (new users + rebounds to here). */
-  pinsIssued = 0
+  /**
+   * Estimate of users pinned here: affinity cookies issued for this backend
+   * (new users + rebounds to it) minus users re-pinned away from it. Users who
+   * simply stop coming are never subtracted, so it is an upper bound.
+   */
+  pinned = 0
   run5xx = 0
   /** Responses by status code, turned into Prometheus counters at scrape time. */
   readonly statusCounts = new Map<number, number>()

@@ -50,7 +50,9 @@ t.test('SIGKILL of a backend under load: no failed GET, users re-pinned', async 
     t.ok(u.cookie?.startsWith('s2.'))
   }
   for (const u of s2Users) t.equal(u.cookieChanges, 0, 's2 users never moved')
-  const status = await getJson<{ backends: Array<{ id: string, state: string, retries: number }>, totals: { rebounds: number } }>(`${lb.adminUrl}/_lb/status`)
+  const status = await getJson<{ backends: Array<{ id: string, state: string, retries: number, pinned: number }>, totals: { rebounds: number } }>(`${lb.adminUrl}/_lb/status`)
   t.equal(status.body.backends.find((b) => b.id === 's1')?.state, 'down')
+  t.equal(status.body.backends.find((b) => b.id === 's1')?.pinned, 0, 'no users left pinned to s1')
+  t.equal(status.body.backends.find((b) => b.id === 's2')?.pinned, users.length, 'every user now pinned to s2')
   t.ok(status.body.totals.rebounds >= s1Users.length, 'rebounds counted')
 })
