@@ -144,8 +144,15 @@ export class Pool extends EventEmitter {
     }
   }
 
-  /** Record an answer status for the passive 5xx rule. */
+  /**
+   * Record an answer status for the passive 5xx rule. A 503 does not count:
+   * it is a live instance saying a dependency is away (Redis down: every
+   * instance answers 503 ERR_STORE_UNAVAILABLE) or that it drains, which its
+   * /healthz already tells. Counting it marked the whole pool down during a
+   * Redis outage, and the balancer then refused everyone with its own 503.
+   */
   noteStatus (b: Backend, status: number): void {
+    if (status === 503) return
     if (status >= 500) {
       if (++b.run5xx >= this.opts.fall5xx) { b.run5xx = 0; this.markDown(b, `${this.opts.fall5xx} consecutive 5xx`) }
     } else if (b.run5xx !== 0) {
