@@ -41,6 +41,8 @@ export interface RunResult {
   }
   /** Latency of all responses, milliseconds. */
   latencyMs: { mean: number, p50: number, p90: number, p99: number, max: number }
+  /** Responses by the instance that served them (x-instance-id): how evenly the policy spread the load. */
+  requestsByInstance: Record<string, number>
   /** Response count by HTTP status ("200", "401", …). Sums to requests.total. */
   statusCounts: Record<string, number>
   /** Connection errors (refused, reset) seen by the load generator. */

@@ -254,6 +254,7 @@ async function measureRun (o: BenchOptions, run: PlannedRun, cluster: Cluster, e
     durationSec: Math.round(result.durationSec * 1000) / 1000,
     requests: { total: result.responses, ok: result.ok, perSec: Math.round(result.responses / Math.max(0.001, result.durationSec)), logins: result.logins },
     latencyMs: result.latencyMs,
+    requestsByInstance: result.byInstance,
     statusCounts: result.status,
     errors: result.errors,
     timeouts: result.timeouts,
