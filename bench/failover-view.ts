@@ -39,7 +39,8 @@ export function renderFrame (frame: FailoverFrame, events: FailoverEvent[], o: V
     lines.push(`  ${id.padEnd(8)}  ${o.color ? `${STATE_COLOR[state] ?? ''}${stateText}${RESET}` : stateText}  ${String(rate).padStart(5)}  ${bar}  ${String(frame.pinnedByInstance[id] ?? 0).padStart(5)}`)
   }
   lines.push('')
-  lines.push(`  total ${frame.rate} req/s   2xx ${k.ok + k.logins}   401 (sessions lost) ${k.status['401'] ?? 0}   5xx ${fivexx(k.status)}   conn errors ${k.errors}   timeouts ${k.timeouts}   re-logins ${k.relogins}   p99 ${frame.latencyP99Ms.toFixed(1)} ms`)
+  lines.push(`  total ${frame.rate} req/s   p99 ${frame.latencyP99Ms.toFixed(1)} ms   2xx ${k.ok + k.logins}   re-logins ${k.relogins}`)
+  lines.push(`  401 (sessions lost) ${k.status['401'] ?? 0}   5xx ${fivexx(k.status)}   conn errors ${k.errors}   timeouts ${k.timeouts}`)
   lines.push('')
   lines.push('  events')
   for (const e of events.slice(-8)) lines.push(`    ${fmtSec(e.atSec).padStart(7)}  ${e.text}`)

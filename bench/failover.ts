@@ -262,12 +262,14 @@ export async function runFailover (o: FailoverOptions, hooks: FailoverHooks = {}
         case 'kill':
         case 'drain':
           await c.instances[targetIndex]!.exited
+          event(`restarting ${targetId} on its port`)
           await c.restartInstance(targetIndex)
-          event(`${targetId} restarted`)
+          event(`${targetId} restarted (listening)`)
           break
         case 'redis-restart':
+          event('restarting redis-server')
           await redis!.restart()
-          event('redis-server restarted')
+          event('redis-server restarted (answering PING)')
           break
         case 'balancer-restart':
           break
