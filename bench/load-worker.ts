@@ -29,6 +29,8 @@ interface User {
   lostPreferences: boolean
   /** The instance that served this user last. */
   instance: string
+  /** A request was built and its answer has not come back yet. */
+  pending: boolean
 }
 
 const LANGUAGES = ['en', 'fr', 'de', 'es', 'it', 'nl', 'pt', 'sv']
@@ -115,7 +117,7 @@ function runPhase (config: LoadConfig, durationSec: number, measured: boolean): 
       const index = config.userOffset + 1 + (clientCount++ % config.connections)
       let user = users.get(index)
       if (user === undefined) {
-        user = { index, cookies: new Map(), accessToken: '', csrfToken: '', loggedIn: false, kind: 'login', language: '', relogged: false, moved: false, lostPreferences: false, instance: '' }
+        user = { index, cookies: new Map(), accessToken: '', csrfToken: '', loggedIn: false, kind: 'login', language: '', relogged: false, moved: false, lostPreferences: false, instance: '', pending: false }
         users.set(index, user)
       }
       const u = user
@@ -124,6 +126,7 @@ function runPhase (config: LoadConfig, durationSec: number, measured: boolean): 
         method: 'GET',
         path: '/api/me',
         setupRequest: (req: autocannon.Request) => {
+          u.pending = true
           const headers: Record<string, string> = {}
           const cookies = cookieHeader(u)
           if (cookies !== '') headers['cookie'] = cookies
@@ -145,6 +148,7 @@ function runPhase (config: LoadConfig, durationSec: number, measured: boolean): 
         },
         onResponse: (status: number, body: string, _context: object, rawHeaders: IncomingHttpHeaders | undefined) => {
           const headers = (rawHeaders ?? {}) as Record<string, string | string[]>
+          u.pending = false
           parseSetCookies(u, headers)
           const served = header(headers, 'x-instance-id')
           if (served !== undefined) {
@@ -216,6 +220,12 @@ function runPhase (config: LoadConfig, durationSec: number, measured: boolean): 
   return new Promise((resolve, reject) => {
     instance.once('done', () => {
       if (tick !== undefined) clearInterval(tick)
+      // A write still in flight when the phase stopped may have been applied
+      // without us seeing the answer: forget what we expect until the next write.
+      for (const u of users.values()) {
+        if (u.pending && u.kind === 'write') u.language = ''
+        u.pending = false
+      }
       process.off('message', stopListener)
       let usersLoggedIn = 0
       for (let i = config.userOffset + 1; i <= config.userOffset + config.connections; i++) if (users.get(i)?.loggedIn === true) usersLoggedIn++

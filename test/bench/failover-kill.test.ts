@@ -20,6 +20,7 @@ for (const strategy of ['redis', 'token', 'token-revocable'] as const) {
     t.equal(s.sessionsLost, 0, 'zero sessions lost')
     t.equal(s.failedGets, 0, 'zero failed GETs')
     t.equal(s.failed.total, 0, 'no 5xx, connection error or timeout')
+    t.equal(s.preferencesLost, 0, 'preferences kept')
     t.ok(s.usersMoved >= s.usersPinnedToTarget - 1, 'its users moved to another instance')
   })
 }
