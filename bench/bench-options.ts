@@ -67,8 +67,9 @@ export function policyFor (strategy: Strategy, policy: BenchOptions['policy']): 
 }
 
 /**
- * The runs, grouped so that runs sharing a cluster (strategy, policy, backends)
- * are adjacent: one cluster start serves all its traffic levels.
+ * The runs, in the order they run: for each repeat and backend count, each
+ * traffic level visits every strategy in turn (their clusters stay up for the
+ * whole block), so strategies compared at one level are measured seconds apart.
  */
 export function planRuns (o: BenchOptions): PlannedRun[] {
   const plan: PlannedRun[] = []
@@ -78,8 +79,8 @@ export function planRuns (o: BenchOptions): PlannedRun[] {
       if (o.controls && o.strategies.includes('memory') && !groups.some((g) => g.strategy === 'memory' && g.policy === 'round-robin')) {
         groups.push({ strategy: 'memory', policy: 'round-robin', control: true })
       }
-      for (const g of groups) {
-        for (const connections of o.connections) plan.push({ ...g, backends, connections, repeat })
+      for (const connections of o.connections) {
+        for (const g of groups) plan.push({ ...g, backends, connections, repeat })
       }
     }
   }
@@ -88,13 +89,7 @@ export function planRuns (o: BenchOptions): PlannedRun[] {
 
 /** Seconds a plan should take: runs plus one cluster start per group (about 3 s here). */
 export function estimateSeconds (plan: PlannedRun[], o: BenchOptions): number {
-  let clusters = 0
-  let prev = ''
-  for (const r of plan) {
-    const k = `${r.repeat}/${r.strategy}/${r.policy}/${r.backends}`
-    if (k !== prev) clusters++
-    prev = k
-  }
+  const clusters = new Set(plan.map((r) => `${r.repeat}/${r.backends}/${r.strategy}/${r.policy}`)).size
   return plan.length * (o.durationSec + o.warmupSec + 1) + clusters * 3 + 5
 }
 

@@ -47,7 +47,7 @@ export async function runBench (o: BenchOptions, plan: PlannedRun[], hooks: Benc
   const machine = machineFacts()
   const needRedis = plan.some((r) => usesRedis(r.strategy))
   const cleanups: Array<() => Promise<void>> = []
-  let current: { cluster?: Cluster, load?: LoadProcess } = {}
+  const current: Running = { clusters: new Map(), load: undefined }
   const abort = (): void => { current.load?.kill() }
   hooks.signal?.addEventListener('abort', abort)
 
@@ -75,34 +75,40 @@ export async function runBench (o: BenchOptions, plan: PlannedRun[], hooks: Benc
     if (env.stats !== undefined) versions['redis-server'] = await env.stats.version()
 
     const runs: RunResult[] = []
-    let groupKey = ''
-    let userOffset = 0
+    // One cluster per (strategy, policy) stays up for a whole (repeat, backends)
+    // block, and the plan visits them in turn at each traffic level: a slow
+    // minute on a shared machine then touches every strategy alike instead of
+    // skewing one of them.
+    let blockKey = ''
     for (let i = 0; i < plan.length; i++) {
       if (hooks.signal?.aborted === true) throw new Error('aborted')
       const run = plan[i]!
-      const k = `${run.repeat}/${run.strategy}/${run.policy}/${run.backends}`
-      if (k !== groupKey || current.cluster === undefined) {
-        await current.cluster?.close()
-        current.cluster = undefined
-        // A private Redis starts each cluster empty, so memory figures are its own.
+      const block = `${run.repeat}/${run.backends}`
+      if (block !== blockKey) {
+        await closeClusters(current)
+        // A private Redis starts each block empty, so memory figures are its own.
         if (env.redis !== undefined) await env.stats?.flush()
+        blockKey = block
+      }
+      const group = groupKey(run)
+      let slot = current.clusters.get(group)
+      if (slot === undefined) {
         hooks.onInfo?.(`starting ${run.backends} × ${run.strategy} instances behind the balancer (${run.policy})`)
-        current.cluster = await startCluster({
+        const cluster = await startCluster({
           strategy: run.strategy, backends: run.backends, policy: run.policy,
           redisUrl: usesRedis(run.strategy) ? env.redisUrl : undefined, usersDb, secret: env.secret,
         })
-        groupKey = k
-        userOffset = 0
+        slot = { cluster, userOffset: 0 }
+        current.clusters.set(group, slot)
       }
       hooks.onRunStart?.(run, i, plan.length)
-      const result = await measureRun(o, run, current.cluster, env, userOffset, (load) => { current.load = load })
+      const result = await measureRun(o, run, slot.cluster, env, slot.userOffset, (load) => { current.load = load })
       current.load = undefined
-      userOffset += run.connections
+      slot.userOffset += run.connections
       runs.push(result)
       hooks.onRunDone?.(result, i, plan.length)
     }
-    await current.cluster?.close()
-    current.cluster = undefined
+    await closeClusters(current)
 
     return {
       schemaVersion: SCHEMA_VERSION,
@@ -129,15 +135,31 @@ export async function runBench (o: BenchOptions, plan: PlannedRun[], hooks: Benc
   } finally {
     hooks.signal?.removeEventListener('abort', abort)
     current.load?.kill()
-    await current.cluster?.close()
+    await closeClusters(current)
     for (const c of cleanups.reverse()) await c().catch(() => {})
   }
+}
+
+interface Running {
+  clusters: Map<string, { cluster: Cluster, userOffset: number }>
+  load: LoadProcess | undefined
+}
+
+async function closeClusters (r: Running): Promise<void> {
+  const all = [...r.clusters.values()]
+  r.clusters.clear()
+  await Promise.all(all.map((s) => s.cluster.close()))
+}
+
+/** Runs sharing a cluster: same repeat, backends, strategy and policy. */
+function groupKey (r: PlannedRun): string {
+  return `${r.repeat}/${r.backends}/${r.strategy}/${r.policy}`
 }
 
 function maxUsersPerCluster (plan: PlannedRun[]): number {
   const sums = new Map<string, number>()
   for (const r of plan) {
-    const k = `${r.repeat}/${r.strategy}/${r.policy}/${r.backends}`
+    const k = groupKey(r)
     sums.set(k, (sums.get(k) ?? 0) + r.connections)
   }
   return Math.max(0, ...sums.values())
