@@ -5,6 +5,7 @@ import { csrf, HttpError, unauthenticated } from '../errors.js'
 import { checkStore, type SessionData, type SessionStore } from '../stores/session-store.js'
 import type { StrategyName } from '../defaults.js'
 import type { AuthStrategy, StrategyDeps } from './types.js'
+import { CookieSigner } from '../cookie-signer.js'
 
 /** koa-session's `ctx.session` (untyped upstream): our data plus the methods we use. */
 type Session = SessionData & {
@@ -36,7 +37,8 @@ export function createCookieStrategy (deps: StrategyDeps, opts: CookieStrategyOp
   const store = checkStore(opts.store)
   const { app } = deps
   // Signs the session cookie (`sid.sig`): a tampered or unsigned id is ignored.
-  app.keys = [deps.secret]
+  // koa hands app.keys to `cookies`, which takes any Keygrip-shaped object.
+  app.keys = new CookieSigner(deps.secret) as unknown as string[]
   const middleware = session({
     key: SESSION_COOKIE,
     maxAge: deps.sessionMaxAgeMs,
