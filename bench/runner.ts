@@ -210,7 +210,8 @@ async function measureRun (o: BenchOptions, run: PlannedRun, cluster: Cluster, e
       // Memory held per session: what the warm-up logins added, scaled to 1,000 users.
       const users = Math.max(1, warm.usersLoggedIn)
       redisStart = await readRedis()
-      if (run.strategy === 'redis' && redisBeforeWarm !== undefined && redisStart !== undefined) {
+      // Below ~100 sessions Redis's allocator moves more than the sessions weigh.
+      if (run.strategy === 'redis' && redisBeforeWarm !== undefined && redisStart !== undefined && warm.usersLoggedIn >= 100) {
         memoryPer1000 = { bytes: Math.round(((redisStart.usedMemory - redisBeforeWarm.usedMemory) / users) * 1000), source: 'redis used_memory' }
       } else if (run.strategy === 'memory' && env.memoryStoreBytesPer1000 !== undefined) {
         memoryPer1000 = { bytes: env.memoryStoreBytesPer1000, source: 'memory store heap' }
