@@ -104,8 +104,9 @@ export async function run (argv: string[]): Promise<number> {
         status(`${bar(i, n)} ${i + 1}/${n} ${runKey(r)}  elapsed ${formatDuration(elapsed)}  ETA ${formatDuration(left)}`)
       },
       onRunDone: (r, i, n) => {
-        const text = `[${i + 1}/${n}] ${r.key}${r.control ? ' (control)' : ''}: ${r.requests.perSec} req/s, p99 ${r.latencyMs.p99} ms, ` +
-          `${r.cpuUsPerRequest.total} µs CPU/req, re-logins ${r.relogins}${r.flags.length > 0 ? `, flags: ${r.flags.join(',')}` : ''}`
+        const text = `[${i + 1}/${n}] ${r.key}${r.control ? ' (control)' : ''}: ${r.requests.perSec} req/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, ` +
+          `${r.cpuUsPerRequest.total.toFixed(0)} µs CPU/req, re-logins ${r.relogins}${r.flags.length > 0 ? `, flags: ${r.flags.join(',')}` : ''}`
+        if (i + 1 === n) line = ''
         if (tty) { out(`\r\x1b[2K${text}\n`); if (line !== '') out(line) } else out(`${text}\n`)
       },
     })
