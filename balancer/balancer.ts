@@ -67,6 +67,15 @@ function listen (server: http.Server, port: number, host: string): Promise<numbe
   })
 }
 
+type Upstream = IncomingMessage & { [kExchange]?: Exchange }
+
+/** connection, keep-alive, transfer-encoding (any case); lowercases only names of those lengths. */
+function isHopByHop (name: string): boolean {
+  const n = name.length
+  if (n === 10) { const l = name.toLowerCase(); return l === 'connection' || l === 'keep-alive' }
+  return n === 17 && name.toLowerCase() === 'transfer-encoding'
+}
+
 const urlHost = (host: string): string => host.includes(':') ? `[${host}]` : host
 
 export async function startBalancer (opts: StartOptions): Promise<Balancer> {
@@ -194,23 +203,25 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
     b.requests++
     b.statusCounts.set(status, (b.statusCounts.get(status) ?? 0) + 1)
     pool.noteStatus(b, status)
-    if (isSticky && (ex.affinity === 'new' || ex.affinity === 'rebound')) {
-      b.pinned++
-      const cookie = affinitySetCookie(o.cookieName, b.cookie, ex.encrypted)
-      const prev = proxyRes.headers['set-cookie']
-      proxyRes.headers['set-cookie'] = prev === undefined ? [cookie] : [...prev, cookie]
-    }
+    // Response head from the raw [name, value, …] list: Node builds proxyRes.headers lazily, so
+    // never touching it saves building that object (and deleting from it) on every response.
     // Hop-by-hop headers are the backend's terms with us: Node sets the client side's own
     // Connection/Keep-Alive and framing (chunked for HTTP/1.1, close-delimited for 1.0).
-    const h = proxyRes.headers
-    if (h.connection !== undefined) delete h.connection
-    if (h['keep-alive'] !== undefined) delete h['keep-alive']
-    if (h['transfer-encoding'] !== undefined) delete h['transfer-encoding']
+    const raw = proxyRes.rawHeaders
+    const head: string[] = []
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!
+      if (!isHopByHop(name)) head.push(name, raw[i + 1]!)
+    }
+    if (isSticky && (ex.affinity === 'new' || ex.affinity === 'rebound')) {
+      b.pinned++
+      head.push('set-cookie', affinitySetCookie(o.cookieName, b.cookie, ex.encrypted))
+    }
     const res = ex.res
     try {
       const message = proxyRes.statusMessage
-      if (message !== undefined && message !== '') res.writeHead(status, message, h)
-      else res.writeHead(status, h)
+      if (message !== undefined && message !== '') res.writeHead(status, message, head)
+      else res.writeHead(status, head)
     } catch (err) {
       // A header Node refuses to send (invalid characters): the backend's answer is unusable.
       proxyRes.resume()
@@ -218,13 +229,37 @@ export async function startBalancer (opts: StartOptions): Promise<Balancer> {
       answerError(res, classifyError(err, { connected: true, responded: true }, b.id))
       return
     }
-    ;(proxyRes as IncomingMessage & { [kExchange]?: Exchange })[kExchange] = ex
-    proxyRes.once('close', onUpstreamResClose)
-    proxyRes.pipe(res)
+    // Body: shared handlers instead of proxyRes.pipe(res) (pipe adds and removes ~8 listeners
+    // and allocates its closures per response); same backpressure (pause until 'drain').
+    const up = proxyRes as Upstream
+    up[kExchange] = ex
+    ex.upstreamRes = proxyRes
+    up.on('data', onUpstreamData)
+    up.on('end', onUpstreamEnd)
+    up.on('close', onUpstreamResClose)
+  }
+
+  function onUpstreamData (this: Upstream, chunk: Buffer): void {
+    const ex = this[kExchange]
+    if (ex === undefined) return
+    const res = ex.res
+    if (!res.write(chunk) && !res.destroyed) {
+      this.pause()
+      res.once('drain', onClientDrain)
+    }
+  }
+
+  function onClientDrain (this: ServerResponse & { [kExchange]?: Exchange }): void {
+    this[kExchange]?.upstreamRes?.resume()
+  }
+
+  function onUpstreamEnd (this: Upstream): void {
+    const res = this[kExchange]?.res
+    if (res !== undefined && !res.destroyed) res.end()
   }
 
   /** The backend broke off mid-body: the pipe would leave the client waiting, so cut it. */
-  function onUpstreamResClose (this: IncomingMessage & { [kExchange]?: Exchange }): void {
+  function onUpstreamResClose (this: Upstream): void {
     const ex = this[kExchange]
     if (ex !== undefined && !this.complete && !ex.res.writableEnded) ex.res.destroy()
   }

@@ -37,6 +37,8 @@ export class Exchange implements PickContext {
   body: Replay | undefined = undefined
   replayable = true
   proxyReq: ClientRequest | undefined = undefined
+  /** The backend's response being relayed (resumed on the client's 'drain'). */
+  upstreamRes: IncomingMessage | undefined = undefined
   connected = false
   responded = false
   /** Final answer given (response finished, error answered or client gone). */
