@@ -1,27 +1,13 @@
-import type { Policy, Strategy } from './report-schema.js'
+import type { Policy, Report, Strategy } from './report-schema.js'
 
 export const STRATEGIES: readonly Strategy[] = ['memory', 'redis', 'token', 'token-revocable']
 export const POLICIES: readonly Policy[] = ['sticky', 'round-robin', 'least-conn', 'hash']
 
+/** The matrix a report records as its config: the same fields, documented once in report-schema.ts. */
+export type MatrixConfig = Pick<Report['config'], 'strategies' | 'backends' | 'connections' | 'durationSec' | 'warmupSec' | 'policy' | 'controls' | 'repeat' | 'writeRatio'>
+
 /** Everything a benchmark run needs; bench-main.ts builds it from flags over these defaults. */
-export interface BenchOptions {
-  strategies: Strategy[]
-  /** Instance counts to try, e.g. [2] or [1, 2, 4]. */
-  backends: number[]
-  /** Traffic levels: concurrent connections, each one distinct user. */
-  connections: number[]
-  /** Measured seconds per run. */
-  durationSec: number
-  /** Warm-up seconds per run (every user logs in), not measured. */
-  warmupSec: number
-  /** 'auto': memory → sticky, the others → round-robin. */
-  policy: 'auto' | Policy
-  /** Add memory + round-robin runs, which show sessions breaking without stickiness. */
-  controls: boolean
-  /** Repeated runs of each configuration (spread tells noise from change). */
-  repeat: number
-  /** Share (0..1) of authenticated requests that are PUT /api/preferences. */
-  writeRatio: number
+export interface BenchOptions extends MatrixConfig {
   /** scrypt N the bench seeds its users DB with (a low cost: logins are not what we measure). */
   scryptN: number
   /** Use this Redis instead of starting a private one (never flushed). */

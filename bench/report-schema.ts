@@ -89,12 +89,19 @@ export interface Report {
   versions: Record<string, string>
   config: {
     strategies: Strategy[]
+    /** Instance counts tried, e.g. [2] or [1, 2, 4]. */
     backends: number[]
+    /** Traffic levels: concurrent connections, each one distinct user. */
     connections: number[]
+    /** Measured seconds per run. */
     durationSec: number
+    /** Warm-up seconds per run (every user logs in), not measured. */
     warmupSec: number
+    /** 'auto': memory → sticky, the others → round-robin. */
     policy: 'auto' | Policy
+    /** Memory + round-robin runs added, which show sessions breaking without stickiness. */
     controls: boolean
+    /** Repeated runs of each configuration (their spread tells noise from change). */
     repeat: number
     /** Share (0..1) of requests that are PUT /api/preferences. */
     writeRatio: number
