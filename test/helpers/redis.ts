@@ -2,15 +2,19 @@ import type { Test } from 'tap'
 import { hasRedisServer, startRedisServer, type RedisServer } from '../../bench/redis-server.js'
 
 /**
- * A private redis-server for one test, stopped on teardown. When none can be
- * started: in CI the test fails (never passes silently); on a laptop it is
- * skipped with the reason. Returns undefined when skipped.
+ * Redis is real here, never mocked. Without one a test that needs it fails
+ * with this message, everywhere: a skipped test would pass silently in CI,
+ * and the README lists redis-server as a prerequisite.
+ */
+const NO_REDIS = 'this test needs Redis: install redis-server (apt-get install redis-server / brew install redis) or set REDIS_URL'
+
+/**
+ * A private redis-server for one test, stopped on teardown. Fails the test
+ * and returns undefined when redis-server is not on PATH.
  */
 export async function privateRedis (t: Test, opts: { persist?: boolean } = {}): Promise<RedisServer | undefined> {
   if (!hasRedisServer()) {
-    const why = 'redis-server is not on PATH (apt-get install redis-server / brew install redis)'
-    if (process.env['CI'] !== undefined) t.fail(why)
-    else void t.skip(why, async () => {})
+    t.fail(NO_REDIS)
     return undefined
   }
   const redis = await startRedisServer(opts)
@@ -29,14 +33,9 @@ export async function redisUrl (t: Test): Promise<string | undefined> {
   return (await privateRedis(t))?.url
 }
 
-/**
- * True when a Redis can be had (redis-server on PATH or REDIS_URL). Otherwise
- * fails the test in CI and skips it, saying why, elsewhere.
- */
+/** True when a Redis can be had (redis-server on PATH or REDIS_URL); otherwise fails the test, saying why. */
 export function canHaveRedis (t: Test): boolean {
   if (hasRedisServer() || (process.env['REDIS_URL'] ?? '') !== '') return true
-  const why = 'redis-server is not on PATH (apt-get install redis-server / brew install redis) and REDIS_URL is not set'
-  if (process.env['CI'] !== undefined) t.fail(why)
-  else void t.skip(why, async () => {})
+  t.fail(NO_REDIS)
   return false
 }
