@@ -1,7 +1,6 @@
 import { resolve, join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { BENCH_DEFAULTS, estimateSeconds, planRuns, POLICIES, runKey, STRATEGIES, type BenchOptions } from './bench-options.js'
-import { asUsageError, formatDuration, intList, listOf, number, oneOf } from './flags.js'
+import { parseFlags, formatDuration, intList, listOf, number, oneOf } from './flags.js'
 import { renderSummary } from './render-terminal.js'
 import { runBench } from './runner.js'
 import { writeReport } from './write-report.js'
@@ -33,21 +32,13 @@ Flags:
 `
 
 function parse (argv: string[]): BenchOptions | undefined {
-  let values
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
+  const values = parseFlags(argv, {
         strategies: { type: 'string' }, backends: { type: 'string' }, connections: { type: 'string' },
         duration: { type: 'string' }, warmup: { type: 'string' }, policy: { type: 'string' },
         controls: { type: 'boolean' }, 'no-controls': { type: 'boolean' }, repeat: { type: 'string' },
         'write-ratio': { type: 'string' }, 'scrypt-cost': { type: 'string' }, 'redis-url': { type: 'string' },
         out: { type: 'string' }, help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values
-  } catch (err) { asUsageError(err) }
+      })
   if (values.help === true) return undefined
   const o: BenchOptions = { ...d, strategies: [...d.strategies] }
   if (values.strategies !== undefined) o.strategies = listOf('--strategies', values.strategies, STRATEGIES)

@@ -1,4 +1,4 @@
-import type { Policy, Report, Strategy } from './report-schema.js'
+import type { Policy, Report, RunResult, Strategy } from './report-schema.js'
 
 export const STRATEGIES: readonly Strategy[] = ['memory', 'redis', 'token', 'token-revocable']
 export const POLICIES: readonly Policy[] = ['sticky', 'round-robin', 'least-conn', 'hash']
@@ -37,15 +37,8 @@ export const BENCH_DEFAULTS: BenchOptions = {
   timeoutSec: 10,
 }
 
-/** One planned run of the matrix. */
-export interface PlannedRun {
-  strategy: Strategy
-  policy: Policy
-  backends: number
-  connections: number
-  repeat: number
-  control: boolean
-}
+/** One planned run of the matrix: the fields a RunResult repeats to say what it measured. */
+export type PlannedRun = Pick<RunResult, 'strategy' | 'policy' | 'backends' | 'connections' | 'repeat' | 'control'>
 
 export function policyFor (strategy: Strategy, policy: BenchOptions['policy']): Policy {
   if (policy !== 'auto') return policy

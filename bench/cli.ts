@@ -41,7 +41,7 @@ if (name === undefined || name === '--help' || name === '-h' || name === 'help')
       // Usage errors carry exitCode 2 and a message meant for the user; anything else is a bug.
       const e = err as { exitCode?: number, message?: string }
       if (e.exitCode === 2) {
-        process.stderr.write(`sessionscale ${name}: ${e.message ?? String(err)}\n`)
+        process.stderr.write(`sessionscale ${name}: ${e.message ?? String(err)}\nRun "sessionscale ${name} --help" for its flags.\n`)
         process.exitCode = 2
       } else {
         process.stderr.write(`sessionscale ${name}: ${(err as Error)?.stack ?? String(err)}\n`)

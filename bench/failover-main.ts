@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { POLICIES, STRATEGIES } from './bench-options.js'
 import { FAILOVER_DEFAULTS, runFailover, SCENARIOS, checkFailoverOptions, type FailoverEvent, type FailoverOptions, type FailoverSummary } from './failover.js'
 import { renderEventLine, renderFailoverSummary, renderFrame, renderPlainLine } from './failover-view.js'
-import { asUsageError, intList, number, oneOf } from './flags.js'
+import { parseFlags, intList, number, oneOf } from './flags.js'
 import { UsageError } from './usage-error.js'
 import type { Strategy } from './report-schema.js'
 
@@ -35,18 +34,11 @@ Flags:
 `
 
 export async function run (argv: string[]): Promise<number> {
-  let values
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
+  const values = parseFlags(argv, {
         strategy: { type: 'string' }, scenario: { type: 'string' }, backends: { type: 'string' }, connections: { type: 'string' },
         duration: { type: 'string' }, at: { type: 'string' }, 'restart-at': { type: 'string' }, 'redis-persist': { type: 'boolean' },
         policy: { type: 'string' }, 'health-interval': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
-      },
-      strict: true,
-    }).values
-  } catch (err) { asUsageError(err) }
+      })
   if (values.help === true) { process.stdout.write(HELP); return 0 }
 
   const scenario = oneOf('--scenario', values.scenario ?? 'kill', SCENARIOS)

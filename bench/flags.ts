@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { UsageError } from './usage-error.js'
 
 /** Parse a comma list of positive integers, naming the flag on error. */
@@ -30,11 +31,18 @@ export function listOf<T extends string> (flag: string, value: string, allowed: 
   return [...new Set(parts.map((p) => oneOf(flag, p, allowed)))]
 }
 
-/** node:util parseArgs errors carry a code; turn them into usage errors. */
-export function asUsageError (err: unknown): never {
-  const e = err as { code?: string, message?: string }
-  if (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) throw new UsageError(e.message ?? String(err))
-  throw err
+/**
+ * node:util parseArgs, strict, no positionals; its errors (unknown flag, a
+ * flag without its value) become usage errors that name the flag.
+ */
+export function parseFlags<const O extends NonNullable<ParseArgsConfig['options']>> (args: string[], options: O): ReturnType<typeof parseArgs<{ args: string[], options: O, strict: true, allowPositionals: false }>>['values'] {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values
+  } catch (err) {
+    const e = err as { code?: string, message?: string }
+    if (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) throw new UsageError(e.message ?? String(err))
+    throw err
+  }
 }
 
 export function formatDuration (sec: number): string {

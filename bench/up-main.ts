@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { demoCredentials, seedUsersDb } from '../servers/users-db.js'
 import { POLICIES, policyFor, STRATEGIES } from './bench-options.js'
 import { startCluster } from './cluster.js'
-import { asUsageError, intList, number, oneOf } from './flags.js'
+import { parseFlags, intList, number, oneOf } from './flags.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 
 const HELP = `Usage: sessionscale up [flags]
@@ -24,14 +23,7 @@ Flags:
 `
 
 export async function run (argv: string[]): Promise<number> {
-  let values
-  try {
-    values = parseArgs({
-      args: argv,
-      options: { strategy: { type: 'string' }, backends: { type: 'string' }, policy: { type: 'string' }, users: { type: 'string' }, 'scrypt-cost': { type: 'string' }, 'redis-url': { type: 'string' }, help: { type: 'boolean' } },
-      strict: true,
-    }).values
-  } catch (err) { asUsageError(err) }
+  const values = parseFlags(argv, { strategy: { type: 'string' }, backends: { type: 'string' }, policy: { type: 'string' }, users: { type: 'string' }, 'scrypt-cost': { type: 'string' }, 'redis-url': { type: 'string' }, help: { type: 'boolean' } })
   if (values.help === true) { process.stdout.write(HELP); return 0 }
   const strategy = oneOf('--strategy', values.strategy ?? 'redis', STRATEGIES)
   const backends = intList('--backends', values.backends ?? '3')[0]!
