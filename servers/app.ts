@@ -232,9 +232,14 @@ async function listen (
       draining = true
       closing = true
       await new Promise<void>((resolve) => {
-        const force = setTimeout(() => { server.closeAllConnections(); resolve() }, o.graceMs)
+        // A request in flight when close() began was answered without `Connection: close`,
+        // so its keep-alive socket goes idle afterwards and nothing would ever close it:
+        // the process then waited out the whole grace. Sweep idle sockets until all are gone.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50)
+        const done = (): void => { clearInterval(sweep); clearTimeout(force); resolve() }
+        const force = setTimeout(() => { server.closeAllConnections(); done() }, o.graceMs)
         force.unref()
-        server.close(() => { clearTimeout(force); resolve() })
+        server.close(done)
         server.closeIdleConnections()
       })
       await strategy.close()
