@@ -70,9 +70,17 @@ class Samples {
   }
 }
 
-function parseSetCookies (user: User, headers: Record<string, string | string[]>): void {
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() !== 'set-cookie') continue
+/**
+ * One pass over a response's headers: Set-Cookie lines update the user's jar,
+ * and the x-instance-id that served it is returned. Names arrive as sent.
+ */
+function readResponseHeaders (user: User, headers: Record<string, string | string[]>): string | undefined {
+  let served: string | undefined
+  for (const name in headers) {
+    const value = headers[name]!
+    const lower = name.toLowerCase()
+    if (lower === 'x-instance-id') { served = Array.isArray(value) ? value[0] : value; continue }
+    if (lower !== 'set-cookie') continue
     for (const line of Array.isArray(value) ? value : [value]) {
       const pair = line.split(';', 1)[0] ?? ''
       const eq = pair.indexOf('=')
@@ -84,13 +92,7 @@ function parseSetCookies (user: User, headers: Record<string, string | string[]>
       else user.cookies.set(key, val)
     }
   }
-}
-
-function header (headers: Record<string, string | string[]>, name: string): string | undefined {
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() === name) return Array.isArray(v) ? v[0] : v
-  }
-  return undefined
+  return served
 }
 
 function cookieHeader (user: User): string {
@@ -149,8 +151,7 @@ function runPhase (config: LoadConfig, durationSec: number, measured: boolean): 
         onResponse: (status: number, body: string, _context: object, rawHeaders: IncomingHttpHeaders | undefined) => {
           const headers = (rawHeaders ?? {}) as Record<string, string | string[]>
           u.pending = false
-          parseSetCookies(u, headers)
-          const served = header(headers, 'x-instance-id')
+          const served = readResponseHeaders(u, headers)
           if (served !== undefined) {
             if (u.instance !== '' && u.instance !== served && !u.moved) { u.moved = true; counters.usersMoved++ }
             u.instance = served
